@@ -15,10 +15,10 @@ NB_WORKERS ?= 2
 
 install: $(STAMP)
 
-$(STAMP): settings.ini setup.py
+$(STAMP): settings.ini setup.py .ci/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install -q -c .ci/constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
 
 # npm packages for the TF.js parity and web tests (lock file committed)
