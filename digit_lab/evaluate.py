@@ -13,9 +13,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn import metrics as skm
 import digit_lab.models
-from .data import MNIST_MEAN, mnist, mnist_floats, load_folder
+from torchvision.transforms.v2 import functional as TF
+from .data import MNIST_MEAN, mnist_floats, load_folder
 from .models import load_pretrained, model_card, shipped_models, count_params, markdown_table
 from .styles import render_strokes, frame_like_mnist
+from .train import History
 
 # %% auto #0
 __all__ = ['Sweep', 'SWEEPS', 'LETTERS', 'as_floats', 'get_logits', 'accuracy', 'Evaluation', 'plot_history', 'weights_file',
@@ -158,22 +160,15 @@ class Evaluation:
                     most_confused=[list(t) for t in self.most_confused()[:n_confused]])
 
 # %% ../nbs/05_evaluate.ipynb #16b1821b
-def plot_history(history, # `fit`'s history: a dict of per-epoch lists, or a list of per-epoch dicts
-                 title:str="training curves"):
-    "Loss curves (left) and accuracy curves (right) against the epoch."
-    import matplotlib.pyplot as plt
-    if isinstance(history, (list, tuple)): history = {k: [h.get(k) for h in history] for k in history[0]}
-    series = {k: v for k, v in history.items() if isinstance(v, (list, tuple)) and v and k != "epoch"}
-    epochs = history.get("epoch") or list(range(1, len(next(iter(series.values()))) + 1))
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for k, v in series.items():
-        ax = ax_loss if "loss" in k else ax_acc if "acc" in k else None
-        if ax is not None: ax.plot(epochs[:len(v)], v, marker="o", label=k)
-    for ax, what in ((ax_loss, "loss"), (ax_acc, "accuracy (%)")):
-        ax.set_xlabel("epoch"); ax.set_ylabel(what); ax.grid(alpha=0.3)
-        if ax.lines: ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=10); fig.tight_layout()
-    return fig
+def plot_history(history, # a `History`, its `to_dict()`, a `history.json` file, or the `digit-lab train --out` folder
+                 title:str|None=None):
+    "Training curves (loss and accuracy against the epoch) of a training run."
+    if isinstance(history, (str, Path)):
+        path = Path(history) / "history.json" if Path(history).is_dir() else Path(history)
+        if not path.exists(): raise FileNotFoundError(f"{path} does not exist: `digit-lab train --out DIR` writes DIR/history.json.")
+        history = json.loads(path.read_text())
+    if isinstance(history, dict): history = History.from_dict(history)
+    return history.plot(title)
 
 # %% ../nbs/05_evaluate.ipynb #41512cce
 def weights_file(name:str, weights_dir=None) -> Path:
@@ -198,7 +193,8 @@ def cpu_latency_ms(model:nn.Module, runs:int=200, # timed calls (after 20 warm-u
 def compare_models(names:list|None=None, # shipped model names (default: all of them)
                    x=None, y=None, # test images and labels (default: the whole MNIST test set)
                    weights_dir=None, # folder of weights (default: the shipped ones)
-                   runs:int=200) -> list[dict]: # timed calls per model for the latency
+                   runs:int=200, # timed calls per model for the latency
+                   threads:int=1) -> list[dict]: # CPU threads for the latency
     "Accuracy, parameters, weight-file size and one-image CPU latency of each shipped model."
     if x is None: x, y = mnist_floats(train=False)
     card, rows = model_card(weights_dir)["models"], []
@@ -207,11 +203,10 @@ def compare_models(names:list|None=None, # shipped model names (default: all of 
         rows.append(dict(model=name, arch=card[name]["arch"], accuracy=round(accuracy(model, x, y), 2),
                          card_accuracy=card[name].get("test_accuracy"), params=count_params(model),
                          file_kb=round(weights_file(name, weights_dir).stat().st_size / 1024, 1),
-                         latency_ms=round(cpu_latency_ms(model, runs), 3)))
+                         latency_ms=round(cpu_latency_ms(model, runs, threads), 3)))
     return rows
 
 # %% ../nbs/05_evaluate.ipynb #781382df
-from torchvision.transforms.v2 import functional as TF
 _BILINEAR = TF.InterpolationMode.BILINEAR
 
 def rotate(x:torch.Tensor, degrees:float) -> torch.Tensor:
@@ -412,6 +407,10 @@ def _markdown_report(ev:Evaluation, info:dict, figures=()) -> str:
              "## Per digit", "", markdown_table(ev.per_class()), "",
              "## Classification report", "", "```", ev.classification_report(), "```", "",
              "## Most confused (true, predicted, count)", "", ", ".join(map(str, ev.most_confused()[:10])) or "none", ""]
+    if "robustness" in info:
+        lines += [f"## Robustness (accuracy %, {info['robustness_n']:,} images)", ""]
+        lines += [f"- {s.label}: " + ", ".join(f"{v}: {acc:.1f}" for v, acc in zip(s.values, info["robustness"][k]))
+                  for k, s in SWEEPS.items()] + [""]
     lines += [f"![{Path(f).stem.replace('_', ' ')}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
 
@@ -443,8 +442,8 @@ def cli(argv:list[str]|None=None, # command-line arguments after `digit-lab eval
     if not a.data: info = dict(info, test_accuracy=info["accuracy"], card_test_accuracy=entry.get("test_accuracy"))
     if a.robustness:
         xr, yr = (ev.x, ev.y) if a.data else (x[:2000], y[:2000])
-        info["robustness"] = robustness(model, xr, yr)
-        info["robustness_values"] = {k: s.values for k, s in SWEEPS.items()}
+        info.update(robustness=robustness(model, xr, yr), robustness_values={k: s.values for k, s in SWEEPS.items()},
+                    robustness_n=len(yr))
     if a.out: info["out"] = str(a.out); _write_report(ev, info, Path(a.out))
     print(json.dumps(info, indent=2) if a.json else _markdown_report(ev, info))
     return 0

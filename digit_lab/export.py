@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_export.ipynb #41a7c357
 from __future__ import annotations
-import argparse, contextlib, io, json, os, shutil, subprocess, sys, tempfile, time, warnings
+import argparse, contextlib, io, json, logging, os, shutil, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -63,18 +63,28 @@ def export_onnx(model:nn.Module, # takes float [N,1,28,28] in [0,1], returns log
                 path:str|Path, # the .onnx file to write
                 batch:int=2, # example batch size; any batch works afterwards (dimension 0 is dynamic)
                 opset:int|None=None, # ONNX opset (None: the exporter's default)
+                metadata:dict|None=None, # extra model properties (strings) stored in the file
                ) -> Path:
     "Write `model` (in eval mode) as ONNX with input `image` [batch,1,28,28] and output `logits` [batch,10]."
+    import onnx
     if batch < 2: raise ValueError("export with batch >= 2: with one image the exporter may fix the batch size to 1")
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()
     example = torch.rand(batch, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    log = io.StringIO()
-    with contextlib.redirect_stdout(log), warnings.catch_warnings():
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (example,), str(path), input_names=["image"], output_names=["logits"], dynamo=True,
                           dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), external_data=False,
                           opset_version=opset, verbose=False)
+    proto = onnx.load(str(path))
+    for node in proto.graph.node: del node.metadata_props[:]  # the exporter's debug notes: stack traces, local paths
+    for v in [*proto.graph.value_info, *proto.graph.input, *proto.graph.output]: del v.metadata_props[:]
+    onnx.helper.set_model_props(proto, {"digit_lab.input": "image: float32 [N,1,28,28] in [0,1], light ink on dark "
+                                        "(digit_lab.inference.to_mnist)", "digit_lab.output": "logits: float32 [N,10]",
+                                        "digit_lab.version": digit_lab.__version__,
+                                        **{f"digit_lab.{k}": str(v) for k, v in (metadata or {}).items()}})
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
     return path
 
 def onnx_session(path:str|Path, # an .onnx file
@@ -110,13 +120,35 @@ def latency_ms(fn, # called as fn(x)
 # %% ../nbs/07_export.ipynb #241ba197
 TFJS_HINT = "pip install 'digit-lab[tfjs]'"
 
+@contextlib.contextmanager
+def _quiet_stderr_fd():
+    "Silence file descriptor 2 (C++ logging that Python cannot redirect), restoring it afterwards."
+    try: saved = os.dup(2)
+    except OSError: yield; return
+    try:
+        with open(os.devnull, "w") as null: os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2); os.close(saved)
+
+@contextlib.contextmanager
+def _silenced():
+    "No warnings, prints, C++ logs or notebook banners from TensorFlow's imports and converters."
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), _quiet_stderr_fd(), contextlib.ExitStack() as st:
+        warnings.simplefilter("ignore")
+        try:
+            from IPython import get_ipython
+            from IPython.utils.capture import capture_output
+            if get_ipython() is not None: st.enter_context(capture_output())  # a decision-forests banner in notebooks
+        except ImportError: pass
+        yield
+
 def require_tfjs():
     "Import and return (`tf_keras`, `tensorflowjs`), or raise an `ImportError` that says how to install them."
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up logging (no GPU, ...) is noise here
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            import tf_keras, tensorflowjs
+        with _silenced(): import tf_keras, tensorflowjs
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)  # e.g. "compiled metrics have yet to be built"
     except ImportError as e:
         raise ImportError(f"TensorFlow.js export needs the optional packages tensorflowjs, tensorflow and tf-keras "
                           f"({e}); install them with: {TFJS_HINT}") from None
@@ -227,8 +259,7 @@ def export_tfjs(model, # a PyTorch model (converted with `to_keras`) or a tf_ker
     for old in out.glob("group*-shard*of*.bin"): old.unlink()  # shards of an earlier export would be left behind
     meta = {"digit_lab": {"input": "float32 [N,28,28,1] in [0,1], light ink on dark (digit_lab.inference.to_mnist)",
                           "output": "logits [N,10]", "version": digit_lab.__version__, **(metadata or {})}}
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
+    with _silenced():
         tfjs.converters.save_keras_model(km, str(out), quantization_dtype_map={quantize: "*"} if quantize else None,
                                          metadata=meta)
     return out / "model.json"
@@ -238,9 +269,7 @@ def load_tfjs_keras(model_dir:str|Path): # folder with model.json
     keras, tfjs = require_tfjs()
     path = Path(model_dir) / "model.json"
     if not path.exists(): raise FileNotFoundError(f"no TF.js model at {path}")
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        return tfjs.converters.load_keras_model(str(path))
+    with _silenced(): return tfjs.converters.load_keras_model(str(path))
 
 def dir_bytes(path:str|Path) -> int:
     "Total size of the files in a folder (or of one file)."
@@ -329,7 +358,7 @@ def cli(argv:list[str]|None=None) -> int:
         try: require_tfjs()
         except ImportError as e: raise ValueError(str(e)) from None  # digit-lab prints it as a one-line error
     t = time.time()
-    if args.format == "onnx": path = export_onnx(model, out / "model.onnx")
+    if args.format == "onnx": path = export_onnx(model, out / "model.onnx", metadata={"name": info["name"]})
     elif args.format == "tfjs": path = export_tfjs(model, out, quantize=args.quantize, metadata={"name": info["name"]})
     else: path = export_web(model, out, info, quantize=args.quantize)
     size = dir_bytes(path if args.format == "onnx" else path.parent / ("model" if args.format == "web" else ""))

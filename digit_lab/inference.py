@@ -4,12 +4,12 @@
 
 # %% ../nbs/06_inference.ipynb #7cf5f4c7
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, contextlib, json, sys, time
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
-from .styles import frame_like_mnist
+from .styles import frame_like_mnist, round_half_up, STROKE_RANGE
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MAX_PIXELS', 'WORK_MAX', 'MIN_CONTRAST', 'MIN_INK', 'NOISE_FLOOR', 'load_gray', 'to_mnist',
@@ -104,14 +104,14 @@ MIN_INK = 0.0005       # fraction of the pixels that must be ink (>= 50% bright)
 NOISE_FLOOR = 0.1      # ink levels below this (after contrast stretching) are set to 0
 
 def to_mnist(img, # path, PIL image, numpy array or torch tensor; any size, either polarity
-             stroke:tuple|None=(2.0, 3.5), # stroke width range at the 20-px scale (None: keep as drawn)
+             stroke:tuple|None=STROKE_RANGE, # stroke width range at the 20-px scale (None: keep as drawn)
             ) -> np.ndarray: # float32 [28,28] in [0,1], light digit on dark, placed like MNIST
     "Turn any picture of one digit into what an MNIST model expects."
     g = load_gray(img)
     h, w = g.shape
     if max(h, w) > WORK_MAX:
         s = WORK_MAX / max(h, w)
-        g = np.asarray(Image.fromarray(g, mode="F").resize((max(1, round(w * s)), max(1, round(h * s))), Image.BOX))
+        g = np.asarray(Image.fromarray(g, mode="F").resize((max(1, round_half_up(w * s)), max(1, round_half_up(h * s))), Image.BOX))
     r = max(1, min(g.shape) // 50)  # border ring
     border = np.concatenate([g[:r].ravel(), g[-r:].ravel(), g[:, :r].ravel(), g[:, -r:].ravel()])
     bg = float(np.median(border))
@@ -134,12 +134,21 @@ def _result(p, k=3):
     return {"digit": int(top.indices[0]), "confidence": float(top.values[0]), "probabilities": [float(v) for v in p],
             f"top{k}": [(int(i), float(v)) for i, v in zip(top.indices, top.values)]}
 
+@contextlib.contextmanager
+def _threads_for(n_images):
+    "Run a few images on one thread: waking more costs more than it saves, 100x more on a busy machine"
+    n = torch.get_num_threads()
+    if n_images > 64 or n == 1: yield; return
+    torch.set_num_threads(1)
+    try: yield
+    finally: torch.set_num_threads(n)
+
 class DigitPredictor:
     "Reads digits from images with a trained model: `DigitPredictor.from_pretrained().predict(img)`."
     def __init__(self, model:torch.nn.Module, # takes float [N,1,28,28] in [0,1], returns logits [N,10]
                  name:str|None=None, # shown in reports
                  tta:bool=False, # average over one-pixel shifts too
-                 stroke:tuple|None=(2.0, 3.5)): # stroke width normalisation passed to `to_mnist`
+                 stroke:tuple|None=STROKE_RANGE): # stroke width normalisation passed to `to_mnist`
         self.model, self.name, self.tta, self.stroke = model.eval(), name, tta, stroke
 
     @classmethod
@@ -156,29 +165,22 @@ class DigitPredictor:
         return torch.from_numpy(to_mnist(img, stroke=self.stroke))[None]
 
     @torch.inference_mode()
-    def _logits(self, x):
-        # A few images take well under a millisecond on one core; waking more threads costs more than it saves,
-        # and on a busy machine it costs 100x (threads wait for each other): small batches run single-threaded.
-        n = torch.get_num_threads()
-        if len(x) > 64 or n == 1: return self.model(x).float()
-        torch.set_num_threads(1)
-        try: return self.model(x).float()
-        finally: torch.set_num_threads(n)
-
     def probabilities(self, x:torch.Tensor, # prepared images, float [N,1,28,28] in [0,1]
                      ) -> torch.Tensor: # [N,10]
         "Class probabilities of prepared images (with `tta`, averaged over one-pixel shifts)."
-        if not self.tta: return torch.softmax(self._logits(x), 1)
-        pad = torch.nn.functional.pad(x, (1, 1, 1, 1))
-        views = [x] + [pad[..., 1 + dy:29 + dy, 1 + dx:29 + dx] for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))]
-        return torch.softmax(self._logits(torch.cat(views)), 1).view(5, len(x), 10).mean(0)
+        with _threads_for(len(x)):
+            if not self.tta: return torch.softmax(self.model(x).float(), 1)
+            pad = torch.nn.functional.pad(x, (1, 1, 1, 1))
+            views = [x] + [pad[..., 1 + dy:29 + dy, 1 + dx:29 + dx] for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))]
+            return torch.softmax(self.model(torch.cat(views)).float(), 1).view(5, len(x), 10).mean(0)
 
     def predict(self, img, # path, PIL image, numpy array or torch tensor of one digit
                 k:int=3, # how many best guesses to list (key `top{k}`; `top3` is always there)
                ) -> dict: # {"digit", "confidence", "probabilities", "top3"}
         "Read one digit."
-        res = _result(self.probabilities(self.prepare(img)[None])[0], 3)
-        if k != 3: res.update(_result(self.probabilities(self.prepare(img)[None])[0], k))
+        p = self.probabilities(self.prepare(img)[None])[0]
+        res = _result(p, 3)
+        if k != 3: res[f"top{k}"] = _result(p, k)[f"top{k}"]
         return res
 
     def predict_batch(self, imgs, # a list of anything `predict` accepts
@@ -224,8 +226,9 @@ def cli(argv:list[str]|None=None) -> int:
     for path in args.images:
         try: rows.append({"file": path, **pred.predict(path)})
         except (ValueError, FileNotFoundError) as e:
-            failed += 1; rows.append({"file": path, "error": str(e)})
-            print(f"digit-lab predict: {path}: {e}", file=sys.stderr)
+            msg = str(e) if path in str(e) else f"{path}: {e}"
+            failed += 1; rows.append({"file": path, "error": msg})
+            print(f"digit-lab predict: {msg}", file=sys.stderr)
     if args.json: print(json.dumps(rows, indent=1))
     else:
         ok = [r for r in rows if "error" not in r]
@@ -247,10 +250,11 @@ def naive_resize(img) -> np.ndarray:
 def drawing_report(predictor:DigitPredictor, # what to test
                    canvases, labels, info, # from `digit_lab.styles.synth_canvases`
                    prepare=None, # image -> float [28,28]; default `predictor.prepare` (`to_mnist`)
+                   prepared:torch.Tensor|None=None, # or the canvases already prepared, float [N,1,28,28]
                   ) -> dict: # {"accuracy", "by_style", "by_placement", "by_polarity", "wrong": [(i, pred)]}
     "Accuracy (percent) on drawn canvases, overall and per style, placement and polarity."
     prep = prepare or (lambda im: predictor.prepare(im)[0].numpy())
-    x = torch.from_numpy(np.stack([prep(c) for c in canvases]))[:, None].float()
+    x = prepared if prepared is not None else torch.from_numpy(np.stack([prep(c) for c in canvases]))[:, None].float()
     pred = torch.cat([predictor.probabilities(x[j:j + 512]) for j in range(0, len(x), 512)]).argmax(1).numpy()
     ok = pred == np.asarray(labels)
     def by(key):

@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw
 
 # %% auto #0
 __all__ = ['MNIST_SIZE', 'MNIST_BOX', 'WORK_SIZE', 'STROKE_RANGE', 'STYLES', 'WORLD_STYLES', 'SYNTH_VERSION', 'PLACEMENTS',
-           'render_strokes', 'stroke_width', 'rank_filter', 'frame_like_mnist', 'style_names', 'synth_strokes',
-           'synth_digits', 'synth_canvases', 'sklearn_digits']
+           'HARD_JITTER', 'render_strokes', 'stroke_width', 'rank_filter', 'round_half_up', 'frame_like_mnist',
+           'style_names', 'synth_strokes', 'synth_digits', 'synth_canvases', 'sklearn_digits']
 
 # %% ../nbs/03b_styles.ipynb #1741e80d
 def render_strokes(strokes, # list of strokes, each a sequence of (x, y) points in canvas pixels
@@ -38,7 +38,7 @@ def render_strokes(strokes, # list of strokes, each a sequence of (x, y) points 
 
 # %% ../nbs/03b_styles.ipynb #25f871fe
 MNIST_SIZE, MNIST_BOX, WORK_SIZE = 28, 20, 60  # output side, the box digits are fitted into, the working resolution
-STROKE_RANGE = (2.0, 3.5)  # stroke widths (px at the 20-px box scale) left alone; the 5th-75th percentile of MNIST
+STROKE_RANGE = (2.0, None)  # (min, max) stroke width in px at the 20-px box scale; None = no limit. MNIST: 2-4.4
 
 def stroke_width(mask:np.ndarray, # bool [H,W] ink mask
                 ) -> float: # mean stroke width in pixels
@@ -54,6 +54,8 @@ def rank_filter(a:np.ndarray, k:int, dilate:bool) -> np.ndarray:
         p = np.pad(a, [(k, k) if i == axis else (0, 0) for i in range(2)])
         a = red(np.lib.stride_tricks.sliding_window_view(p, 2 * k + 1, axis=axis), axis=-1)
     return np.ascontiguousarray(a)
+
+def round_half_up(v): return int(math.floor(v + 0.5))  # half up, like JavaScript's Math.round (Python's round is half-even)
 
 def _bbox(mask):
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
@@ -71,24 +73,30 @@ def frame_like_mnist(gray, # float [H,W], light ink on a black (0) background, a
     g = g[r0:r1, c0:c1] / mx
     h, w = g.shape
     scale = WORK_SIZE / max(h, w)
-    hw, ww = max(1, round(h * scale)), max(1, round(w * scale))
+    hw, ww = max(1, round_half_up(h * scale)), max(1, round_half_up(w * scale))
     work = np.asarray(Image.fromarray(g, mode="F").resize((ww, hw), Image.BOX if scale < 1 else Image.BILINEAR))
     if stroke is not None:
         sw = stroke_width(work > 0.5) * MNIST_BOX / WORK_SIZE  # at the 20-px scale
         k = 0  # pixels to add (dilate) or remove (erode) on each side of the stroke, at the working scale
-        if sw > stroke[1]: k = -round((sw - stroke[1]) * WORK_SIZE / MNIST_BOX / 2)
-        elif sw < stroke[0]: k = round((stroke[0] - sw) * WORK_SIZE / MNIST_BOX / 2)
-        if k: work = rank_filter(work, abs(k), dilate=k > 0)
+        if stroke[1] is not None and sw > stroke[1]: k = -round_half_up((sw - stroke[1]) * WORK_SIZE / MNIST_BOX / 2)
+        elif stroke[0] is not None and sw < stroke[0]: k = round_half_up((stroke[0] - sw) * WORK_SIZE / MNIST_BOX / 2)
+        if k > 0: work = rank_filter(work, k, dilate=True)
+        while k < 0:  # erode, but never so far that a part of the digit (the stem of a blobby 9) disappears:
+            eroded = rank_filter(work, -k, dilate=False)  # then the ink's box shrinks by more than the erosion
+            if eroded.max() > 0.5:
+                b0, b1 = np.array(_bbox(work > 0.5)), np.array(_bbox(eroded > 0.5))
+                if (np.abs(b1 - b0) <= -k + 2).all(): work = eroded; break
+            k += 1
     s = MNIST_BOX / WORK_SIZE
-    small = np.asarray(Image.fromarray(work, mode="F").resize((max(1, round(ww * s)), max(1, round(hw * s))), Image.BOX))
+    small = np.asarray(Image.fromarray(work, mode="F").resize((max(1, round_half_up(ww * s)), max(1, round_half_up(hw * s))), Image.BOX))
     m = float(small.max())
     if not m > 0: raise ValueError("frame_like_mnist: the ink vanished when shrinking the image")
     small = np.clip(small / m, 0, 1)
     hs, ws = small.shape
     tot = small.sum()
     cy, cx = (small.sum(1) @ np.arange(hs)) / tot, (small.sum(0) @ np.arange(ws)) / tot
-    top = int(np.clip(round(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - hs))   # centre of mass to pixel (14, 14),
-    left = int(np.clip(round(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - ws))  # never pushing ink out of the frame
+    top = int(np.clip(round_half_up(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - hs))   # centre of mass to pixel (14, 14),
+    left = int(np.clip(round_half_up(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - ws))  # never pushing ink out of the frame
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     out[top:top + hs, left:left + ws] = small
     return out
@@ -230,6 +238,7 @@ def synth_strokes(digit:int, # 0-9
                   slant:tuple=(0.1, 0.2), # mean and sd of the shear (positive leans right)
                   rotate:float=5, # sd of the rotation in degrees
                   aspect:tuple=(0.75, 1.25), # range of the sideways stretch
+                  wobble:float=0.008, # sd of a slow random drift along each stroke (hand tremor, a mouse), fraction of the height
                  ) -> list[np.ndarray]: # strokes, float [M,2] (x, y) arrays in a box of height 1 with its top-left at 0
     "A random handwritten `digit` in `style` as pen strokes."
     rng = np.random.default_rng(rng)
@@ -245,7 +254,12 @@ def synth_strokes(digit:int, # 0-9
             prev = run[-1]
             dense = _spline(run)
             pieces.append(dense if not pieces else dense[1:])
-        strokes.append(np.vstack(pieces))
+        line = np.vstack(pieces)
+        if wobble > 0:  # noise at every 8th point, interpolated in between: a smooth drift, not jagged edges
+            knots = np.arange(0, len(line) + 8, 8)
+            drift = rng.normal(0, wobble, (len(knots), 2))
+            line = line + np.stack([np.interp(np.arange(len(line)), knots, drift[:, i]) for i in (0, 1)], 1)
+        strokes.append(line)
     a, sh, ax = math.radians(rng.normal(0, rotate)), rng.normal(*slant), rng.uniform(*aspect)
     m = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) @ np.array([[ax, -sh], [0, 1]])
     strokes = [(s - 0.5) @ m.T for s in strokes]
@@ -261,12 +275,12 @@ def _draw_unit(strokes, height, pen, pad=2):
     w = int(max(p[:, 0].max() for p in pts) + off) + 1
     return render_strokes(pts, size=(w, int(height + 2 * off) + 1), width=pen, antialias=False)
 
-SYNTH_VERSION = 2  # bump when templates or jitter change, so caches are rebuilt
+SYNTH_VERSION = 4  # bump when templates or jitter change, so caches are rebuilt
 
 def synth_digits(n:int, # how many digits
                  seed:int=0, # the same seed gives the same digits
                  styles:list[str]|None=None, # style names to draw from (default all of `STYLES`)
-                 pen:tuple=(0.07, 0.2), # range of pen width, fraction of the digit height
+                 pen:tuple=(0.06, 0.28), # range of pen width, fraction of the digit height
                  cache:str|Path|None=None, # folder to keep the result in (an .npz per argument set)
                 ) -> tuple: # (uint8 [n,28,28] torch tensor, int64 [n] labels)
     "`n` synthetic handwritten digits in MNIST format, digits uniform, styles uniform within a digit."
@@ -295,6 +309,7 @@ def synth_digits(n:int, # how many digits
 
 # %% ../nbs/03b_styles.ipynb #83ec0b09
 PLACEMENTS = {"large": (0.55, 0.9), "medium": (0.35, 0.55), "small": (0.15, 0.35)}  # digit height / canvas side
+HARD_JITTER = dict(noise=0.035, rotate=9, slant=(0.1, 0.3), aspect=(0.65, 1.35), wobble=0.015)  # more than training
 
 def synth_canvases(n:int, # how many canvases
                    seed:int=10_000, # keep away from the seeds used for training
@@ -303,6 +318,7 @@ def synth_canvases(n:int, # how many canvases
                    placements:tuple=("large", "small", "medium"), # cycled, see PLACEMENTS
                    pen:tuple=(8, 28), # pen width range in pixels
                    invert:bool|None=False, # True: dark ink on white; None: half and half
+                   jitter:dict|None=None, # arguments for `synth_strokes` (e.g. `HARD_JITTER`), default its own
                   ) -> tuple: # (uint8 [n,size,size] numpy, int64 [n] labels, list of dicts describing each)
     "`n` digits drawn on canvases at many sizes, positions and pen widths, like people draw them."
     styles = list(STYLES) if styles is None else list(styles)
@@ -313,7 +329,7 @@ def synth_canvases(n:int, # how many canvases
     for i in range(n):
         style, place = styles[i % len(styles)], placements[(i // len(styles)) % len(placements)]
         digit = STYLES[style][0]
-        strokes = synth_strokes(digit, style, rng)
+        strokes = synth_strokes(digit, style, rng, **(jitter or {}))
         h = rng.uniform(*PLACEMENTS[place]) * size
         width = min(rng.uniform(*pen), 0.3 * h)
         w = max(float(s[:, 0].max()) for s in strokes) * h

@@ -77,9 +77,11 @@ def make_scheduler(optimizer:torch.optim.Optimizer, sched:str="onecycle", # one 
                    pct_start:float=0.25, # fraction of the steps spent warming up
                   ):
     "A per-step learning-rate schedule: one-cycle, linear warm-up + cosine decay, or constant."
-    if sched == "onecycle":
+    if sched == "onecycle" and total_steps >= 3:
+        pct = min(max(pct_start, 1.5 / total_steps), 0.8)  # at least one warm-up step (very short runs, tests)
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
-            total_steps=total_steps, pct_start=pct_start, cycle_momentum=False, div_factor=25, final_div_factor=1e3)
+            total_steps=total_steps, pct_start=pct, cycle_momentum=False, div_factor=25, final_div_factor=1e3)
+    if sched == "onecycle": sched = "constant"  # 1 or 2 steps: nothing to schedule
     if sched == "cosine":
         warm = max(1, int(pct_start * total_steps))
         f = lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total_steps - warm)))
@@ -224,8 +226,8 @@ def load_checkpoint(path:str|Path, model:nn.Module|None=None, # check that the c
         if sig != model_signature(model):
             theirs, ours = ck.get("arch") or "another architecture", arch or type(model).__name__
             n = sum(math.prod(s) for k, s in sig if not k.endswith("num_batches_tracked"))
-            raise ValueError(f"{path} is a checkpoint of {theirs!r} ({n:,} weights), but this run trains {ours!r} "
-                             f"({sum(v.numel() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')):,} weights). "
+            raise ValueError(f"{path} is a checkpoint of {theirs!r} ({n:,} numbers), but this run trains {ours!r} "
+                             f"({sum(v.numel() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')):,} numbers). "
                              f"Resume with the recipe/model that made it, or start afresh without resume.")
     return ck
 
@@ -327,7 +329,7 @@ def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0
                              f"({epochs} epochs x {spe} steps of {bs}); resume with the same epochs and batch size.")
         model.load_state_dict(ck["model"]); optimizer.load_state_dict(ck["optimizer"])
         scheduler.load_state_dict(ck["scheduler"]); scaler.load_state_dict(ck["scaler"])
-        hist = History.from_dict(ck["history"]); data_gen.set_state(ck["data_gen"])
+        hist = History.from_dict(ck["history"]); hist.stopped = ""; data_gen.set_state(ck["data_gen"])
         if aug_gen is not None and ck["aug_gen"] is not None: aug_gen.set_state(ck["aug_gen"])
         torch.set_rng_state(ck["torch_rng"])
         start_epoch, start_batch, t_before = ck["epoch"], ck["batch"], ck["elapsed"]

@@ -160,6 +160,14 @@ RECORD_JS = """() => { const c = document.querySelector('.dl-pad canvas.dl-canva
     c.addEventListener('mousemove', e => { if (e.buttons & 1 && window.__strokes.length) window.__strokes.at(-1).push(xy(e)); }); }"""
 
 
+INK_JS = """() => { const c = document.querySelector('.dl-pad canvas.dl-canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n / (c.width * c.height); }"""
+
+
+def _canvas_ink(page): return page.evaluate(INK_JS)
+
+
 def _dedupe(stroke):
     out = [tuple(stroke[0])]
     for p in stroke[1:]:
@@ -181,7 +189,10 @@ def test_draw_in_jupyterlab(playwright, lab):
                                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
                                timeout=180_000)
         _run_cell(page, 0)
-        canvas = page.wait_for_selector(".dl-pad canvas.dl-canvas", state="visible", timeout=180_000)
+        try: canvas = page.wait_for_selector(".dl-pad canvas.dl-canvas", state="visible", timeout=180_000)
+        except Exception:
+            shown = page.inner_text(".jp-Notebook")[:2000]
+            raise AssertionError(f"the DrawPad did not render within 180 s; the notebook shows:\n{shown}") from None
         page.wait_for_selector(".dl-pad .dl-guess.dl-none", timeout=60_000)  # "draw a digit"
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
@@ -197,15 +208,14 @@ def test_draw_in_jupyterlab(playwright, lab):
         pad = page.query_selector(".dl-pad")
         pad.screenshot(path=str(ARTIFACTS / "draw_e2e.png"))
         conf = float(page.get_attribute(".dl-pad .dl-guess", "data-confidence"))
-        ink = page.evaluate("""() => { const c = document.querySelector('.dl-pad canvas.dl-canvas');
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n / (c.width * c.height); }""")
+        ink = _canvas_ink(page)
         assert 0.03 < ink < 0.5, f"the canvas shows {ink:.1%} ink"  # the strokes were drawn on the canvas too
 
         # Undo takes the cross bar away and leaves a 7; Clear leaves nothing
         page.click(".dl-pad button:has-text('Undo')")
-        page.wait_for_timeout(300)
+        page.wait_for_function(f"() => ({INK_JS})() < {ink - 0.005}", timeout=60_000)  # the bar is gone from the canvas
         _wait_guess(page, 7)
+        assert _canvas_ink(page) > 0.03
         page.click(".dl-pad button:has-text('Clear')")
         page.wait_for_selector(".dl-pad .dl-guess.dl-none", timeout=60_000)
 

@@ -52,6 +52,17 @@ def test_onnx_latency_cpu(tmp_path, mnist_test):
     assert ms < 20
 
 
+def test_onnx_file_says_what_it_expects(tmp_path):
+    import onnx
+    model, _ = ex.export_model("tiny", untrained=True)
+    proto = onnx.load(ex.export_onnx(model, tmp_path / "m.onnx", metadata={"name": "tiny"}))
+    props = {p.key: p.value for p in proto.metadata_props}
+    assert props["digit_lab.name"] == "tiny" and "[N,1,28,28]" in props["digit_lab.input"]
+    assert not any(n.metadata_props for n in proto.graph.node)  # no stack traces with local paths
+    dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 1, 28, 28]
+
+
 def test_export_onnx_rejects_batch_1(tmp_path):
     model, _ = ex.export_model("tiny", untrained=True)
     with pytest.raises(ValueError, match="batch >= 2"): ex.export_onnx(model, tmp_path / "m.onnx", batch=1)

@@ -89,14 +89,20 @@ def site(tmp_path_factory):
     model, info = ex.export_model(weights_dir=WEIGHTS)
     root = tmp_path_factory.mktemp("site")
     ex.export_web(model, root, info)
+    server, url = _serve(root)
+    yield {"url": url, "model": model, "info": info, "root": root}
+    server.terminate(); server.wait(10)
+
+
+def _serve(root):
+    "`python -m http.server` on a free local port -> (process, url)"
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try: socket.create_connection(("127.0.0.1", port), timeout=0.2).close(); break
         except OSError: time.sleep(0.1)
-    yield {"url": f"http://127.0.0.1:{port}/", "model": model, "info": info, "root": root}
-    server.terminate(); server.wait(10)
+    return server, f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")
@@ -286,3 +292,16 @@ def test_screenshot(page, site, tmp_path):
     shot = np.asarray(Image.open(path).convert("L"))
     assert shot.shape[0] > 400 and shot.shape[1] > 600 and shot.std() > 20  # a rendered page, not a blank one
     assert page.is_visible("#prediction") and page.is_visible("#pad") and page.is_visible("#preview")
+
+
+def test_page_without_a_model_says_how_to_make_one(browser):
+    "Serving digit_lab/web itself (no model/ folder): a clear message instead of a silent page."
+    server, url = _serve(ex.WEB_DIR)
+    try:
+        pg = browser.new_page()
+        pg.goto(url)
+        pg.wait_for_function("window.digitLab && window.digitLab.error")
+        assert "digit-lab export --format web" in pg.inner_text("#status")
+        pg.close()
+    finally:
+        server.terminate(); server.wait(10)

@@ -200,5 +200,9 @@
     status(`Ready: ${lab.modelText}`);
     lab.ready = true;
   }
-  init().catch(e => { lab.error = String(e); status(`Could not load the model: ${e.message || e}`, true); });
+  init().catch(e => {
+    lab.error = String(e);
+    status(`Could not load the model (model/model.json): ${e.message || e}. This folder is made by ` +
+           '`digit-lab export --format web --out FOLDER`; serve that FOLDER with `python -m http.server -d FOLDER`.', true);
+  });
 }());

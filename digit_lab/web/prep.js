@@ -4,8 +4,9 @@
  * nbs/03b_styles and nbs/07_export): grey from RGBA with the same alpha rules, polarity from the border, contrast
  * stretch and noise floor, crop to the ink, fit in 20x20 keeping the aspect ratio (Pillow's BOX / BILINEAR
  * resampling, reimplemented exactly), stroke width brought into MNIST's range, centre of mass to pixel (14, 14).
- * float32 rounding is mirrored (Math.fround) where numpy works in float32, and Python's round() (halves to even)
- * where Python rounds, so the result matches to_mnist to ~1e-6 (tests/test_web_prep.py checks it).
+ * float32 rounding is mirrored (Math.fround) where numpy works in float32, and Python's rounding where Python
+ * rounds, so the result matches to_mnist to ~1e-6. tests/test_web_prep.py checks it: when to_mnist or
+ * frame_like_mnist change, change this file the same way.
  *
  * Works as a classic <script> (window.DigitPrep) and as a CommonJS module in Node (require).
  */
@@ -14,12 +15,15 @@
   else root.DigitPrep = factory();
 }(typeof self !== 'undefined' ? self : this, function () {
   'use strict';
-  const MNIST_SIZE = 28, MNIST_BOX = 20, WORK_SIZE = 60, STROKE_RANGE = [2.0, 3.5];  // digit_lab.styles
+  const MNIST_SIZE = 28, MNIST_BOX = 20, WORK_SIZE = 60, STROKE_RANGE = [2.0, null];  // digit_lab.styles (null: no limit)
   const MIN_SIDE = 8, MAX_PIXELS = 50000000, WORK_MAX = 1024;                        // digit_lab.inference
   const MIN_CONTRAST = 0.15, MIN_INK = 0.0005, NOISE_FLOOR = 0.1, CROP_THRESH = 0.1;
   const f32 = Math.fround;
 
-  /** Python's round(): halves go to the even neighbour. */
+  /** digit_lab.styles.round_half_up (what to_mnist uses for sizes and positions; Math.round for finite numbers). */
+  function roundHalfUp(x) { return Math.floor(x + 0.5); }
+
+  /** Python's round(): halves go to the even neighbour (to_mnist's ink count uses it). */
   function pyRound(x) {
     const f = Math.floor(x), d = x - f;
     if (d > 0.5) return f + 1;
@@ -153,30 +157,45 @@
     return image(a, w, h);
   }
 
+  function maxOf(a) { let m = -Infinity; for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i]; return m; }
+
+  function bbox(img, t) {  // [r0, r1, c0, c1) of the pixels > t
+    const {data, width: w, height: h} = img;
+    let r0 = h, r1 = -1, c0 = w, c1 = -1;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (data[y * w + x] > t) {
+      if (y < r0) r0 = y; if (y > r1) r1 = y; if (x < c0) c0 = x; if (x > c1) c1 = x;
+    }
+    return [r0, r1 + 1, c0, c1 + 1];
+  }
+
   function frameLikeMnist(img, stroke = STROKE_RANGE) {
     const {data, width: W, height: H} = img;
     let mx = -Infinity;
     for (let i = 0; i < data.length; i++) if (data[i] > mx) mx = data[i];
     if (!(mx > 0)) throw new Error('frame_like_mnist: the image has no ink (all pixels are 0)');
-    const t = f32(CROP_THRESH * mx), mxf = f32(mx);
-    let r0 = H, r1 = -1, c0 = W, c1 = -1;
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (data[y * W + x] > t) {
-      if (y < r0) r0 = y; if (y > r1) r1 = y; if (x < c0) c0 = x; if (x > c1) c1 = x;
-    }
-    const h = r1 + 1 - r0, w = c1 + 1 - c0, crop = new Float32Array(h * w);
+    const mxf = f32(mx), [r0, r1, c0, c1] = bbox(img, f32(CROP_THRESH * mx));
+    const h = r1 - r0, w = c1 - c0, crop = new Float32Array(h * w);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) crop[y * w + x] = f32(data[(y + r0) * W + x + c0] / mxf);
     const scale = WORK_SIZE / Math.max(h, w);
-    const hw = Math.max(1, pyRound(h * scale)), ww = Math.max(1, pyRound(w * scale));
+    const hw = Math.max(1, roundHalfUp(h * scale)), ww = Math.max(1, roundHalfUp(w * scale));
     let work = resize(image(crop, w, h), ww, hw, scale < 1 ? 'box' : 'bilinear');
     if (stroke) {
       const sw = strokeWidth(work) * MNIST_BOX / WORK_SIZE;  // at the 20-px scale
       let k = 0;  // pixels to add (dilate) or remove (erode) on each side of the stroke, at the working scale
-      if (sw > stroke[1]) k = -pyRound((sw - stroke[1]) * WORK_SIZE / MNIST_BOX / 2);
-      else if (sw < stroke[0]) k = pyRound((stroke[0] - sw) * WORK_SIZE / MNIST_BOX / 2);
-      if (k) work = rankFilter(work, Math.abs(k), k > 0);
+      if (stroke[1] != null && sw > stroke[1]) k = -roundHalfUp((sw - stroke[1]) * WORK_SIZE / MNIST_BOX / 2);
+      else if (stroke[0] != null && sw < stroke[0]) k = roundHalfUp((stroke[0] - sw) * WORK_SIZE / MNIST_BOX / 2);
+      if (k > 0) work = rankFilter(work, k, true);
+      while (k < 0) {  // erode, but never so far that a part of the digit (the stem of a blobby 9) disappears:
+        const eroded = rankFilter(work, -k, false);  // then the ink's box shrinks by more than the erosion
+        if (maxOf(eroded.data) > 0.5) {
+          const b0 = bbox(work, 0.5), b1 = bbox(eroded, 0.5);
+          if (b0.every((v, i) => Math.abs(b1[i] - v) <= -k + 2)) { work = eroded; break; }
+        }
+        k += 1;
+      }
     }
     const s = MNIST_BOX / WORK_SIZE;
-    const small = resize(work, Math.max(1, pyRound(ww * s)), Math.max(1, pyRound(hw * s)), 'box');
+    const small = resize(work, Math.max(1, roundHalfUp(ww * s)), Math.max(1, roundHalfUp(hw * s)), 'box');
     const {data: sd, width: ws, height: hs} = small;
     let m = -Infinity;
     for (let i = 0; i < sd.length; i++) if (sd[i] > m) m = sd[i];
@@ -189,8 +208,8 @@
     }
     cy /= tot; cx /= tot;
     const clip = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
-    const top = clip(pyRound(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - hs);   // centre of mass to pixel (14, 14),
-    const left = clip(pyRound(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - ws);  // never pushing ink out of the frame
+    const top = clip(roundHalfUp(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - hs);   // centre of mass to pixel (14, 14),
+    const left = clip(roundHalfUp(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - ws);  // never pushing ink out of the frame
     const out = new Float32Array(MNIST_SIZE * MNIST_SIZE);
     for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) out[(top + y) * MNIST_SIZE + left + x] = sd[y * ws + x];
     return out;
@@ -210,7 +229,7 @@
     checkSize(g.width, g.height);
     if (Math.max(g.width, g.height) > WORK_MAX) {  // same result, bounded time
       const s = WORK_MAX / Math.max(g.width, g.height);
-      g = resize(g, Math.max(1, pyRound(g.width * s)), Math.max(1, pyRound(g.height * s)), 'box');
+      g = resize(g, Math.max(1, roundHalfUp(g.width * s)), Math.max(1, roundHalfUp(g.height * s)), 'box');
     }
     const {data: d, width: w, height: h} = g;
     const r = Math.max(1, Math.floor(Math.min(h, w) / 50));  // border ring
@@ -245,6 +264,6 @@
   /** Canvas / decoded image pixels (RGBA) -> the 28x28 model input. */
   function fromRGBA(rgba, width, height, stroke = STROKE_RANGE) { return toMnist(grayFromRGBA(rgba, width, height), stroke); }
 
-  return {pyRound, resize, grayFromRGBA, frameLikeMnist, toMnist, fromRGBA, BlankError,
+  return {pyRound, roundHalfUp, resize, grayFromRGBA, frameLikeMnist, toMnist, fromRGBA, BlankError,
           MNIST_SIZE, MNIST_BOX, WORK_SIZE, STROKE_RANGE};
 }));
