@@ -1,0 +1,58 @@
+"""How the `speed` recipe was found: one change at a time, from the peer's one-epoch recipe (tuomaso/train_mnist_fast,
+8_Final) to ours, every row timed in the same run and scored on a VALIDATION split (10,000 training images held out;
+the test set plays no part in these choices).
+
+Usage: python bench/speed_steps.py [--seeds 0,1,2]
+
+All rows train with `digit_lab.train.fit` (so the loop is the same), Adam/AdamW betas (0.7, 0.9), peak lr 1e-2,
+one-cycle, batch 256, on the remaining 50,000 images; rows run interleaved seed by seed after one warm-up run.
+"""
+import argparse, statistics, sys
+from pathlib import Path
+import torch, torch.nn as nn
+
+root = Path(__file__).resolve().parents[1]
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument("--seeds", default="0,1,2")
+a = p.parse_args()
+
+from digit_lab.data import mnist_floats
+from digit_lab.models import Normalize, get_model, count_params
+from digit_lab.train import fit, seed_everything, split_valid, accuracy
+
+def peer_net():  # the peer's network; normalisation moved into the model as everywhere here
+    return nn.Sequential(Normalize(), nn.Conv2d(1, 24, 5), nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(24, 32, 3), nn.MaxPool2d(2),
+                         nn.ReLU(), nn.Flatten(), nn.Linear(800, 256), nn.ReLU(), nn.Linear(256, 10))
+
+base = dict(epochs=1, bs=256, lr=1e-2, betas=(0.7, 0.9), wd=0.0, sched="onecycle", progress=None, device="cpu")
+STEPS = [  # (change, model builder, fit arguments, fraction of the 50,000 training images)
+    ("peer recipe: tuomaso 8_Final net and one-cycle Adam, 1 epoch", peer_net, {}, 1.0),
+    ("+ BatchNorm after each max-pool, dense 256 -> 64 (the `speed` net)", lambda: get_model("speed"), {}, 1.0),
+    ("+ label smoothing 0.1", lambda: get_model("speed"), dict(label_smoothing=0.1), 1.0),
+    ("+ channels_last memory format", lambda: get_model("speed"), dict(label_smoothing=0.1, channels_last=True), 1.0),
+    ("+ 0.7 of an epoch (35,000 images)", lambda: get_model("speed"), dict(label_smoothing=0.1, channels_last=True), 0.7),
+]
+
+x, y = mnist_floats(root / "data")
+xt, yt, xv, yv = split_valid(x, y, 10_000)
+def run(make, kw, frac, seed):
+    n = int(len(xt) * frac)
+    keep = torch.randperm(len(xt), generator=torch.Generator().manual_seed(1))[:n]
+    seed_everything(seed); m = make()
+    h = fit(m, (xt[keep], yt[keep]), seed=seed, **base, **kw)
+    return h.seconds[-1], accuracy(m, xv, yv), count_params(m)
+
+run(*STEPS[0][1:], seed=99)  # warm-up: the first run in a process pays one-off costs
+seeds = [int(s) for s in a.seeds.split(",")]
+res = [[] for _ in STEPS]
+for s in seeds:
+    for i, (name, make, kw, frac) in enumerate(STEPS):
+        res[i].append(run(make, kw, frac, s))
+        print(f"seed {s} step {i}: {res[i][-1][0]:.2f} s, valid {res[i][-1][1]:.2f}%", file=sys.stderr, flush=True)
+t0 = statistics.mean(r[0] for r in res[0])
+print(f"\ntorch threads: {torch.get_num_threads()}; seeds {a.seeds}; validation: 10,000 held-out training images\n")
+print("| step | change | params | train time (s) | vs step 0 | validation acc (%) mean [min, max] |")
+print("|---|---|---|---|---|---|")
+for i, (name, *_ ) in enumerate(STEPS):
+    t = statistics.mean(r[0] for r in res[i]); accs = [r[1] for r in res[i]]
+    print(f"| {i} | {name} | {res[i][0][2]:,} | {t:.2f} | {t/t0:.2f} | {statistics.mean(accs):.2f} [{min(accs):.2f}, {max(accs):.2f}] |")
