@@ -14,8 +14,8 @@ from .data import MNIST_MEAN, MNIST_STD
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_NAMES', 'WEIGHTS_DIR', 'Normalize', 'count_params', 'count_macs', 'state_dict_kb', 'conv_bn_relu',
-           'mlp', 'lenet5', 'seed000', 'seed004', 'best', 'tiny', 'get_model', 'train_throughput', 'model_table',
-           'markdown_table', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained']
+           'mlp', 'lenet5', 'seed000', 'seed004', 'best', 'tiny', 'speed', 'get_model', 'train_throughput',
+           'model_table', 'markdown_table', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained']
 
 # %% ../nbs/02_models.ipynb #a908e4b1
 class Normalize(nn.Module):
@@ -128,8 +128,20 @@ def tiny(widths:tuple=(8, 12, 16, 16, 16)): # channels of the five convolutions
         *conv_bn_relu(c4, c5, padding=0),                                                    # c5 x 6x6
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c5, 10))
 
+# %% ../nbs/02_models.ipynb #a5c21b9b
+def speed(c1:int=16, # channels of the 5x5 convolution
+          c2:int=32, # channels of the 3x3 convolution
+          hidden:int=64): # width of the dense layer
+    "Cheap to train on a CPU (the `speed` recipe): conv-maxpool-BN-ReLU twice, then a 64-wide dense layer."
+    return nn.Sequential(
+        Normalize(),
+        nn.Conv2d(1, c1, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c1), nn.ReLU(),    # c1 x 12x12
+        nn.Conv2d(c1, c2, 3, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c2), nn.ReLU(),   # c2 x 5x5
+        nn.Flatten(), nn.Linear(c2 * 25, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
 # %% ../nbs/02_models.ipynb #be130e6d
-ARCHS = {"mlp": mlp, "lenet5": lenet5, "seed000": seed000, "seed004": seed004, "best": best, "tiny": tiny}
+ARCHS = {"mlp": mlp, "lenet5": lenet5, "seed000": seed000, "seed004": seed004, "best": best, "tiny": tiny,
+         "speed": speed}
 MODEL_NAMES = tuple(ARCHS)
 
 def get_model(name:str, # one of `MODEL_NAMES`
