@@ -140,7 +140,7 @@ class Evaluation:
         import matplotlib.pyplot as plt
         losses, idx = self.top_losses(k, largest)
         nrows = max(1, -(-len(idx) // ncols))
-        fig, axs = plt.subplots(nrows, ncols, figsize=(ncols * 1.2, nrows * 1.45), squeeze=False)
+        fig, axs = plt.subplots(nrows, ncols, figsize=(ncols * 1.2, nrows * 1.75), squeeze=False)
         for ax in axs.flat: ax.axis("off")
         for ax, i, loss in zip(axs.flat, idx.tolist(), losses.tolist()):
             t, p = int(self.y[i]), int(self.preds[i])

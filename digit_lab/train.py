@@ -18,7 +18,8 @@ from .models import get_model, MODEL_NAMES, count_params, save_pretrained
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'RECIPES', 'CARD_FIELDS', 'pick_device', 'seed_everything', 'split_valid', 'make_optimizer',
            'make_scheduler', 'accuracy', 'History', 'in_notebook', 'Reporter', 'model_signature', 'save_checkpoint',
            'load_checkpoint', 'NonFiniteLoss', 'fit', 'Recipe', 'get_recipe', 'recipe_table', 'peak_rss_mb',
-           'machine_name', 'training_data', 'styles_accuracy', 'train_recipe', 'cli', 'ship']
+           'machine_name', 'light_augment', 'augment_preset', 'training_data', 'styles_accuracy', 'train_recipe', 'cli',
+           'ship']
 
 # %% ../nbs/04_train.ipynb #d6ea0c4b
 def pick_device(device:str|torch.device|None=None, # "cpu", "cuda", "cuda:1", "mps"; None or "auto" picks the best
@@ -457,7 +458,7 @@ class Recipe:
     betas: tuple = (0.9, 0.999); momentum: float = 0.9
     sched: str = "onecycle"; pct_start: float = 0.25
     label_smoothing: float = 0.0; clip: float|None = None
-    augment: str|None = None # None, or a preset of `digit_lab.augment`: "default" or "strong"
+    augment: str|None = None # None, or a preset: "light", "default" or "strong" (see `augment_preset`)
     images: int|None = None # use a fixed random subset of this many MNIST training images (None: all but the validation split)
     synth: int = 0 # synthetic digits in the world's handwriting styles (`digit_lab.styles.synth_digits`) added every epoch
     synth_pool: int = 60_000 # synthetic digits generated; each epoch uses the next `synth` of them
@@ -481,7 +482,7 @@ RECIPES = {
     "best": Recipe("best", epochs=20, bs=128, lr=3e-3, wd=0.01, label_smoothing=0.1, augment="default", synth=15_000,
                    valid=0, channels_last=True,
                    about="the most accurate single model (all 60,000 MNIST images); also reads digits drawn in the world's styles"),
-    "tiny": Recipe("tiny", epochs=30, bs=128, lr=1e-2, wd=0.01, label_smoothing=0.05, augment="default", synth=10_000,
+    "tiny": Recipe("tiny", epochs=30, bs=128, lr=1e-2, wd=0.01, label_smoothing=0.05, augment="light", synth=5_000,
                    channels_last=True, about="under 8,000 parameters, >= 99.4%"),
     "mlp": Recipe("mlp", epochs=10, bs=128, lr=1e-3, wd=0.05, about="multi-layer perceptron on raw pixels (baseline)"),
     "lenet5": Recipe("lenet5", epochs=10, bs=128, lr=1e-2, about="LeNet-5 (1998)"),
@@ -521,10 +522,17 @@ def machine_name() -> str:
     except OSError: pass
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, torch {torch.__version__.split('+')[0]}"
 
-def _augment_preset(name):
+def light_augment():
+    "Small affine jitter and a little stroke-width change: for models too small to afford heavy augmentation."
+    from digit_lab.augment import Compose, RandomAffine, StrokeWidth
+    return Compose(RandomAffine(degrees=8, scale=(0.9, 1.1), translate=0.08, shear=8, p=0.8),
+                   StrokeWidth(strength=(-0.3, 0.6), p=0.2))
+
+def augment_preset(name:str|None): # "light", "default" or "strong"; None = no augmentation
+    "The batched augmentation a recipe names."
     if name is None: return None
     from digit_lab import augment
-    presets = {"default": augment.default_augment, "strong": augment.strong_augment}
+    presets = {"light": light_augment, "default": augment.default_augment, "strong": augment.strong_augment}
     if name not in presets: raise ValueError(f"Unknown augmentation preset {name!r}; choose from {', '.join(presets)}.")
     return presets[name]()
 
@@ -580,7 +588,7 @@ def train_recipe(name:str, # a name in `RECIPES`
     xt, yt, xv, yv, extra = training_data(r, root, subset)
     seed_everything(seed)
     net = get_model(r.arch, **r.arch_kwargs)
-    hist = fit(net, (xt, yt), (xv, yv) if xv is not None else None, extra=extra, augment=_augment_preset(r.augment), device=dev,
+    hist = fit(net, (xt, yt), (xv, yv) if xv is not None else None, extra=extra, augment=augment_preset(r.augment), device=dev,
                seed=seed, ckpt_dir=out / "checkpoints" if out else None, resume=resume, progress=progress,
                tensorboard=tensorboard, arch=r.arch, **r.fit_kwargs())
     if hist.stopped == "interrupted": return net, hist, None
