@@ -559,10 +559,12 @@ def training_data(recipe:Recipe, root:str|Path="data", # where MNIST (and the sy
     return xt, yt, xv, yv, extra
 
 # %% ../nbs/04_train.ipynb #0cef96e9
-def styles_accuracy(model:nn.Module, n:int=2000) -> float:
-    "Accuracy (%) on `n` held-out synthetic digits in the world's handwriting styles (seed unseen in training)."
+def styles_accuracy(model:nn.Module, n:int=2000, # how many synthetic digits
+                    cache:str|Path|None="data/synth", # where the generated digits are kept between calls
+                   ) -> float:
+    "Accuracy (%) on `n` held-out synthetic digits in the world's handwriting styles (a seed unseen in training)."
     from digit_lab.styles import synth_digits
-    sx, sy = synth_digits(n, seed=999)
+    sx, sy = synth_digits(n, seed=999, cache=cache)
     return accuracy(model, sx[:, None].float() / 255, sy)
 
 def train_recipe(name:str, # a name in `RECIPES`
@@ -597,7 +599,7 @@ def train_recipe(name:str, # a name in `RECIPES`
     metrics = dict(recipe=name, arch=r.arch, arch_kwargs=r.arch_kwargs, seed=seed, device=str(dev),
                    test_accuracy=round(accuracy(net, x_test, y_test), 2),
                    valid_accuracy=round(hist.best_valid_acc, 2) if hist.best_valid_acc is not None else None,
-                   styles_accuracy=round(styles_accuracy(net), 2),
+                   styles_accuracy=round(styles_accuracy(net, cache=Path(root) / "synth"), 2),
                    params=count_params(net), epochs=len(hist.epoch), best_epoch=hist.best_epoch, stopped=hist.stopped,
                    train_seconds=round(hist.seconds[-1], 1), wall_seconds=round(wall, 1), train_images=len(xt) + (extra[2] if extra else 0), subset=subset,
                    peak_rss_mb=peak_rss_mb(), machine=machine_name(), torch_threads=torch.get_num_threads(),

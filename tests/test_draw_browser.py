@@ -52,7 +52,7 @@ def lab(tmp_path_factory):
     root.mkdir(); runtime.mkdir()
     saved = tmp / "drawn"
     sources = [f"from digit_lab.draw import DrawPad\npad = DrawPad(save_dir={str(saved)!r})\npad",
-               "import time\ntime.sleep(8)  # the kernel is busy",
+               "import time\ntime.sleep(120)  # the kernel is busy (the test interrupts it)",
                "import json\nprint('STROKES' + json.dumps(pad.drawing.strokes))"]
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "id": f"c{i}", "source": src}
                     for i, src in enumerate(sources)],
@@ -243,7 +243,9 @@ def test_draw_in_jupyterlab(playwright, lab):
         t_busy = time.time()
         _mouse_draw(page, box, _strokes(4, "4_closed", 0, 200, 60, 40), pause_ms=20)
         assert page.get_attribute(".dl-pad .dl-guess", "data-digit") == "", "the kernel was not busy while drawing"
+        assert page.evaluate(f"() => {KERNEL}.status") == "busy"
         drawn_in = time.time() - t_busy
+        page.evaluate(f"() => {KERNEL}.interrupt()")  # end the sleep; the queued events are handled next
         _wait_guess(page, 4, timeout=90_000)
         page.query_selector(".dl-pad").screenshot(path=str(ARTIFACTS / "draw_e2e_busy.png"))
         _run_cell(page, 2)
