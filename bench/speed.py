@@ -6,6 +6,9 @@ Both run as fresh processes, interleaved seed by seed (peer, ours, peer, ours, .
 alike. Times are the training loop only (data loading and the test evaluation excluded) for both: the peer prints
 `train_s`; ours is `train_seconds` from `digit-lab train`'s metrics.json (all of `fit`). Accuracy is on the 10,000
 MNIST test images.
+
+On a machine shared with other jobs, run with OMP_WAIT_POLICY=PASSIVE (subprocesses inherit it): spinning OpenMP
+threads slow down many-fold when another process holds one of the cores.
 """
 import argparse, json, os, re, statistics, subprocess, sys, tempfile
 from pathlib import Path

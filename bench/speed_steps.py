@@ -6,6 +6,9 @@ Usage: python bench/speed_steps.py [--seeds 0,1,2]
 
 All rows train with `digit_lab.train.fit` (so the loop is the same), Adam/AdamW betas (0.7, 0.9), peak lr 1e-2,
 one-cycle, batch 256, on the remaining 50,000 images; rows run interleaved seed by seed after one warm-up run.
+
+On a machine shared with other jobs, run with OMP_WAIT_POLICY=PASSIVE (subprocesses inherit it): spinning OpenMP
+threads slow down many-fold when another process holds one of the cores.
 """
 import argparse, statistics, sys
 from pathlib import Path

@@ -5,8 +5,11 @@ Usage: python bench/throughput.py [--rounds 2] [--images 9600] [--bs 64,256] [--
 
 The model is the peer's 75K-parameter BatchNorm CNN; the augmentation kinds are the same (random affine: rotation 10,
 translate 0.1, scale 0.9-1.1, shear 5; random perspective 0.2 on 30% of the images). Ours runs `fit` (AdamW, one-cycle)
-on `--images` MNIST training images per measurement; the peer trains 150 batches of 64 (9,600 images) after warming up
+on `--images` MNIST training images per measurement, channels_last as our recipes; the peer trains 150 batches of 64 (9,600 images) after warming up
 its two workers. Rounds alternate peer / ours so a busy machine slows both alike.
+
+On a machine shared with other jobs, run with OMP_WAIT_POLICY=PASSIVE (subprocesses inherit it): spinning OpenMP
+threads slow down many-fold when another process holds one of the cores.
 """
 import argparse, os, re, statistics, subprocess, sys, time
 from pathlib import Path
@@ -42,7 +45,7 @@ def peer():
 
 def ours(bs):
     seed_everything(0); m = peer_model()
-    h = fit(m, (x, y), epochs=1, bs=bs, lr=1e-3, augment=augment, progress=None, device="cpu")
+    h = fit(m, (x, y), epochs=1, bs=bs, lr=1e-3, augment=augment, progress=None, device="cpu", channels_last=True)
     return (len(x) // bs * bs) / h.seconds[-1]
 
 print(f"model: {count_params(peer_model()):,} parameters; torch threads {torch.get_num_threads()}; "

@@ -479,7 +479,7 @@ RECIPES = {
     "speed": Recipe("speed", epochs=1, bs=256, lr=1e-2, betas=(0.7, 0.9), wd=0.0, label_smoothing=0.1, valid=0,
                     images=42_000, channels_last=True,
                     about="99% MNIST test accuracy as fast as possible: 0.7 of an epoch, no validation"),
-    "best": Recipe("best", epochs=24, bs=128, lr=3e-3, wd=0.01, label_smoothing=0.1, augment="default", synth=15_000,
+    "best": Recipe("best", epochs=20, bs=128, lr=3e-3, wd=0.01, label_smoothing=0.1, augment="default", synth=15_000,
                    valid=0, channels_last=True,
                    about="the most accurate single model (all 60,000 MNIST images); also reads digits drawn in the world's styles"),
     "tiny": Recipe("tiny", epochs=30, bs=128, lr=1e-2, wd=0.01, label_smoothing=0.05, augment="light", synth=5_000,
