@@ -17,7 +17,7 @@ from torchvision.transforms.v2 import functional as TF
 from .data import MNIST_MEAN, mnist_floats, load_folder
 from .models import load_pretrained, model_card, shipped_models, count_params, markdown_table
 from .styles import render_strokes, frame_like_mnist
-from .train import History
+from .train import accuracy as train_accuracy, History
 
 # %% auto #0
 __all__ = ['Sweep', 'SWEEPS', 'LETTERS', 'as_floats', 'get_logits', 'accuracy', 'Evaluation', 'plot_history', 'weights_file',
@@ -48,8 +48,8 @@ def get_logits(model:nn.Module, # a registry model: float [N,1,28,28] in [0,1] -
     return torch.cat([model(xb.to(device)).float().cpu() for xb in x.split(bs)])
 
 def accuracy(model:nn.Module, x, y, bs:int=1000) -> float:
-    "Percentage of `x` that `model` classifies as `y`."
-    return 100 * int((get_logits(model, x, bs).argmax(1) == torch.as_tensor(y)).sum()) / max(len(y), 1)
+    "Percentage of `x` (anything `as_floats` takes) that `model` classifies as `y`: `train.accuracy`, the figure on the model card."
+    return train_accuracy(model, as_floats(x), torch.as_tensor(y), bs)
 
 # %% ../nbs/05_evaluate.ipynb #37cc96d6
 class Evaluation:
