@@ -218,7 +218,8 @@ def test_predicts_while_drawing(page, site):
     page.mouse.up()
     after = page.evaluate("digitLab.predictions") - n0
     assert 1 <= during <= duration_ms / 80 + 2, (during, duration_ms)  # debounced: at most one per 80 ms
-    assert after == during + 1
+    # one prediction on pen-up; a debounced one already queued may fire between the two page round-trips
+    assert after - during in (1, 2), (during, after)
     _check_against_python(page, site)
 
 
