@@ -14,8 +14,8 @@ from .models import Normalize, get_model, load_pretrained, model_card, shipped_m
 
 # %% auto #0
 __all__ = ['TFJS_HINT', 'QUANTIZE', 'WEB_DIR', 'FORMATS', 'export_model', 'torch_logits', 'compare_logits', 'export_onnx',
-           'onnx_session', 'onnx_logits', 'latency_ms', 'require_tfjs', 'to_keras', 'export_tfjs', 'load_tfjs_keras',
-           'dir_bytes', 'js_dir', 'tfjs_node_logits', 'export_sizes', 'export_web', 'cli']
+           'onnx_session', 'onnx_logits', 'require_tfjs', 'to_keras', 'export_tfjs', 'load_tfjs_keras', 'dir_bytes',
+           'js_dir', 'tfjs_node_logits', 'export_sizes', 'export_web', 'cli']
 
 # %% ../nbs/07_export.ipynb #1a50d701
 def export_model(name:str|None=None, # recipe name (`shipped_models()`), or an architecture with `untrained`
@@ -105,17 +105,7 @@ def onnx_logits(session, # from `onnx_session` (or a path)
     return np.concatenate([session.run(["logits"], {"image": x[i:i + bs]})[0] for i in range(0, len(x), bs)])
 
 # %% ../nbs/07_export.ipynb #7eb08c12
-def latency_ms(fn, # called as fn(x)
-               x, # the input, e.g. one image
-               runs:int=200, # timed calls
-               warmup:int=20, # untimed calls first
-              ) -> float: # median milliseconds per call
-    "Median wall time of `fn(x)` in milliseconds."
-    for _ in range(warmup): fn(x)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter(); fn(x); times.append(time.perf_counter() - t)
-    return 1000 * float(np.median(times))
+from .evaluate import latency_ms  # the course's one timing loop (median of many calls), from 05_evaluate
 
 # %% ../nbs/07_export.ipynb #241ba197
 TFJS_HINT = "pip install 'digit-lab[tfjs]'"

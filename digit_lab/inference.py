@@ -8,7 +8,7 @@ import argparse, contextlib, json, sys, time
 from pathlib import Path
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from .styles import frame_like_mnist, round_half_up, STROKE_RANGE
 
 # %% auto #0
@@ -37,6 +37,7 @@ def _open(path):
         im = Image.open(p)
         _size_check(im.height, im.width, str(p))  # before decoding: the header has the size
         im.load()
+        im = ImageOps.exif_transpose(im)  # phone photos: stored sideways, with an EXIF note saying how to turn them
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as e:
         raise ValueError(f"{p} is not an image that can be read ({type(e).__name__}: {e})") from None
     return im
