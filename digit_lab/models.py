@@ -106,9 +106,9 @@ def seed004(hidden:int=256, # width of the dense layer
         nn.Linear(hidden, 10))
 
 # %% ../nbs/02_models.ipynb #3d10d3eb
-def best(widths:tuple=(32, 64, 128), # channels of the three stages
+def best(widths:tuple=(48, 96, 192), # channels of the three stages
          p:float=0.2): # dropout before the classifier
-    "The most accurate model here that still trains in ~20 min on a 2-core CPU: BN CNN, GAP head, ~130K parameters."
+    "The most accurate model here that still trains in ~20 min on a 2-core CPU: BN CNN, GAP head, ~290K parameters."
     a, b, c = widths
     return nn.Sequential(
         Normalize(),

@@ -675,7 +675,7 @@ def cli(argv:list[str]|None=None) -> int:
 
 # %% ../nbs/04_train.ipynb #5ca2bd3b
 CARD_FIELDS = ("test_accuracy", "valid_accuracy", "styles_accuracy", "epochs", "train_seconds", "wall_seconds",
-               "peak_rss_mb", "seed", "device", "machine", "command", "arch_kwargs")
+               "peak_rss_mb", "seed", "device", "precision", "machine", "command", "arch_kwargs")
 
 def ship(out_dir:str|Path, # a folder written by `digit-lab train` (metrics.json + model.pt)
          recipe:str|None=None, # weight name (default: the run's recipe)
