@@ -251,9 +251,10 @@ def _amp_dtype(amp, dev):
         # laptops' CPUs emulate bf16 (slower than float32); only AMX makes it pay off
         return torch.bfloat16 if dev.type == "cpu" and cpu_has_amx() else None
     if amp not in ("bf16", "fp16"): raise ValueError(f"Unknown amp {amp!r}; use 'auto', 'bf16', 'fp16' or None.")
-    if dev.type == "mps": raise ValueError(f"amp={amp!r} is not supported on MPS here; train in float32 (amp=None or 'auto').")
+    if dev.type == "mps": raise ValueError(f"amp={amp!r} is not supported on MPS here; train in float32 (amp=None or 'auto'; --amp off).")
     if dev.type == "cpu" and amp == "fp16":
-        raise ValueError("amp='fp16' needs a CUDA GPU; on the CPU use amp='bf16' (fast with AMX) or None (float32).")
+        raise ValueError("amp='fp16' needs a CUDA GPU; on the CPU use bf16 (fast on CPUs with AMX) or float32 "
+                         "(amp='bf16' / amp=None; on the command line --amp bf16 / --amp off).")
     return torch.bfloat16 if amp == "bf16" else torch.float16
 
 def _tensorboard_writer(logdir):
