@@ -5,11 +5,11 @@
 Prints a Markdown table (the same rows as `digit_lab.evaluate.compare_models`) and the machine it ran on.
 Latency is the median of `--runs` single-image calls on `--threads` CPU threads, after 20 warm-up calls.
 """
-import argparse, platform, time
+import argparse, time
 
-import torch
 
 from digit_lab.evaluate import compare_models
+from digit_lab.train import machine_name
 from digit_lab.models import markdown_table
 
 
@@ -25,7 +25,7 @@ def main():
     rows = compare_models(x=x, y=y, runs=a.runs, threads=a.threads)
     print(markdown_table(rows))
     print(f"\n{len(x):,} test images; latency: median of {a.runs} one-image calls on {a.threads} thread(s); "
-          f"{platform.processor() or platform.machine()}, torch {torch.__version__}; {time.perf_counter() - t0:.0f} s")
+          f"{machine_name()}; {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

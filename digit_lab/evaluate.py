@@ -21,10 +21,10 @@ from .train import accuracy as train_accuracy, History
 
 # %% auto #0
 __all__ = ['Sweep', 'SWEEPS', 'LETTERS', 'as_floats', 'get_logits', 'accuracy', 'Evaluation', 'plot_history', 'weights_file',
-           'latency_ms', 'cpu_latency_ms', 'compare_models', 'rotate', 'rescale', 'shift', 'stroke', 'show_sweeps',
-           'robustness', 'plot_robustness', 'augmented_mnist', 'reliability_bins', 'expected_calibration_error',
-           'fit_temperature', 'plot_reliability', 'blank_images', 'scribble_images', 'letter_images', 'not_digits',
-           'entropy', 'rejection_tradeoff', 'rejection_threshold', 'cli']
+           'cpu_latency_ms', 'compare_models', 'rotate', 'rescale', 'shift', 'stroke', 'show_sweeps', 'robustness',
+           'plot_robustness', 'augmented_mnist', 'reliability_bins', 'expected_calibration_error', 'fit_temperature',
+           'plot_reliability', 'blank_images', 'scribble_images', 'letter_images', 'not_digits', 'entropy',
+           'rejection_tradeoff', 'rejection_threshold', 'cli']
 
 # %% ../nbs/05_evaluate.ipynb #f85a3e14
 def as_floats(x) -> torch.Tensor:
@@ -175,18 +175,6 @@ def weights_file(name:str, weights_dir=None) -> Path:
     "The `.pt` file of shipped model `name`."
     return Path(weights_dir or digit_lab.models.WEIGHTS_DIR) / f"{name}.pt"
 
-def latency_ms(fn, # called as fn(x): a model, an onnxruntime session's run, ...
-               x, # the input, e.g. one image
-               runs:int=200, # timed calls
-               warmup:int=20, # untimed calls first
-              ) -> float: # median milliseconds per call
-    "Median wall time of `fn(x)` in milliseconds (the median shrugs off the odd slow call on a busy machine)."
-    for _ in range(warmup): fn(x)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter(); fn(x); times.append(time.perf_counter() - t)
-    return 1000 * float(np.median(times))
-
 def cpu_latency_ms(model:nn.Module, runs:int=200, # timed calls (after 20 warm-up calls)
                    threads:int=1) -> float:
     "Median milliseconds to classify one image on the CPU with `threads` threads."
@@ -194,7 +182,7 @@ def cpu_latency_ms(model:nn.Module, runs:int=200, # timed calls (after 20 warm-u
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        with torch.inference_mode(): return latency_ms(model, torch.rand(1, 1, 28, 28), runs)
+        with torch.inference_mode(): return digit_lab.models.latency_ms(model, torch.rand(1, 1, 28, 28), runs)
     finally: torch.set_num_threads(old)
 
 def compare_models(names:list|None=None, # shipped model names (default: all of them)

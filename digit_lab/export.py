@@ -105,7 +105,7 @@ def onnx_logits(session, # from `onnx_session` (or a path)
     return np.concatenate([session.run(["logits"], {"image": x[i:i + bs]})[0] for i in range(0, len(x), bs)])
 
 # %% ../nbs/07_export.ipynb #7eb08c12
-from .evaluate import latency_ms  # the course's one timing loop (median of many calls), from 05_evaluate
+from .models import latency_ms  # the course's one timing loop (median of many calls), from 02_models
 
 # %% ../nbs/07_export.ipynb #241ba197
 TFJS_HINT = "pip install 'digit-lab[tfjs]'"

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_models.ipynb #71c583fc
 from __future__ import annotations
-import json, math, time
+import json, math, statistics, time
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -15,7 +15,8 @@ from .data import MNIST_MEAN, MNIST_STD
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_NAMES', 'WEIGHTS_DIR', 'Normalize', 'count_params', 'count_macs', 'state_dict_kb', 'conv_bn_relu',
            'mlp', 'lenet5', 'seed000', 'seed004', 'best', 'tiny', 'speed', 'get_model', 'train_throughput',
-           'model_table', 'markdown_table', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained']
+           'latency_ms', 'model_table', 'markdown_table', 'model_card', 'shipped_models', 'load_pretrained',
+           'save_pretrained']
 
 # %% ../nbs/02_models.ipynb #a908e4b1
 class Normalize(nn.Module):
@@ -165,6 +166,18 @@ def train_throughput(model:nn.Module, bs:int=256, # batch size
         loss = F.cross_entropy(model(x), y); opt.zero_grad(); loss.backward(); opt.step()
     if device.startswith("cuda"): torch.cuda.synchronize()
     return bs * steps / (time.perf_counter() - t0)
+
+def latency_ms(fn, # called as fn(x): a model, an onnxruntime session's run, ...
+               x, # the input, e.g. one image
+               runs:int=200, # timed calls
+               warmup:int=20, # untimed calls first
+              ) -> float: # median milliseconds per call
+    "Median wall time of `fn(x)` in milliseconds (the median shrugs off the odd slow call on a busy machine)."
+    for _ in range(warmup): fn(x)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter(); fn(x); times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
 
 def model_table(names:list=None, # architecture names (default: all)
                 speed:bool=True, # also measure `train_throughput` (a few seconds per model)

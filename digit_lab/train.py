@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #c1424aad
 from __future__ import annotations
-import argparse, copy, json, math, os, platform, random, shlex, signal, sys, threading, time
+import argparse, copy, functools, json, math, os, platform, random, shlex, signal, sys, threading, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -123,6 +123,7 @@ class History:
     steps_per_epoch: int = 1
     best_epoch: int|None = None; best_valid_acc: float|None = None
     stopped: str = "" # "finished", "early stop", "interrupted" or "non-finite loss"
+    precision: str = "fp32" # what the forward passes ran in: "fp32", "bf16" or "fp16" (see `amp`)
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
     def from_dict(cls, d:dict): return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
@@ -238,6 +239,7 @@ class NonFiniteLoss(ValueError):
 
 _OOM = getattr(torch, "OutOfMemoryError", getattr(torch.cuda, "OutOfMemoryError", RuntimeError))
 
+@functools.cache  # the CPU does not change while we run
 def cpu_has_amx() -> bool:
     "Whether this CPU has AMX bfloat16 matrix units (Intel Xeon since Sapphire Rapids), where bf16 convolutions run ~2x faster."
     try: flags = Path("/proc/cpuinfo").read_text()  # Linux; elsewhere (macOS, Windows) we assume not
@@ -352,6 +354,7 @@ def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0
         if ckpt_dir and (ckpt_dir / "best.pt").exists() and restore_best:
             best_state = torch.load(ckpt_dir / "best.pt", map_location=dev, weights_only=True)["model"]
 
+    hist.precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(amp_dtype, "fp32")
     rep = Reporter(progress, total, epochs, title=arch or "")
     if rep.mode and start_epoch: rep.message(f"resuming at epoch {start_epoch+1}, step {start_epoch*spe+start_batch}")
     writer = _tensorboard_writer(tensorboard)
@@ -611,7 +614,7 @@ def train_recipe(name:str, # a name in `RECIPES`
                    test_accuracy=round(accuracy(net, x_test, y_test), 2),
                    valid_accuracy=round(hist.best_valid_acc, 2) if hist.best_valid_acc is not None else None,
                    styles_accuracy=round(styles_accuracy(net, cache=Path(root) / "synth"), 2),
-                   precision={torch.bfloat16: "bf16", torch.float16: "fp16"}.get(_amp_dtype(r.amp, dev), "fp32"),
+                   precision=hist.precision,
                    params=count_params(net), epochs=len(hist.epoch), best_epoch=hist.best_epoch, stopped=hist.stopped,
                    train_seconds=round(hist.seconds[-1], 1), wall_seconds=round(wall, 1), train_images=len(xt) + (extra[2] if extra else 0), subset=subset,
                    peak_rss_mb=peak_rss_mb(), machine=machine_name(), torch_threads=torch.get_num_threads(),
