@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['BatchAug', 'affine_matrices', 'RandomAffine', 'show_before_after', 'homographies', 'RandomPerspective',
+__all__ = ['BatchAug', 'affine_matrices', 'RandomAffine', 'show_before_after', 'homographies', 'warp', 'RandomPerspective',
            'gaussian_matrix', 'smooth', 'ElasticDistortion', 'dilate', 'erode', 'StrokeWidth', 'gaussian_kernels',
            'RandomBlur', 'RandomContrast', 'Compose', 'RandomApply', 'default_augment', 'strong_augment',
            'per_sample_torchvision']
@@ -61,9 +61,11 @@ class RandomAffine(BatchAug):
     "Per-image random rotation, scale, x-shear and translation in one `grid_sample`."
     def __init__(self, degrees:float=10., scale:tuple=(0.9, 1.1), translate:float=0.1, shear:float=10., p:float=1.):
         self.degrees, self.scale, self.translate, self.shear, self.p = degrees, scale, translate, shear, p
+    def inverse_maps(self, n:int, generator=None, device="cpu") -> torch.Tensor:
+        "`n` random output -> input matrices [n,3,3] (what the sampling grid needs)."
+        return torch.linalg.inv(affine_matrices(n, self.degrees, self.scale, self.translate, self.shear, generator, device))
     def apply(self, x, generator=None):
-        M = affine_matrices(len(x), self.degrees, self.scale, self.translate, self.shear, generator, x.device)
-        theta = torch.linalg.inv(M)[:, :2]  # output -> input
+        theta = self.inverse_maps(len(x), generator, x.device)[:, :2]  # affine: the last row is [0, 0, 1]
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -94,18 +96,24 @@ def _base_grid(n, h, w, device):
     eye = torch.eye(2, 3, device=device).expand(n, 2, 3)
     return F.affine_grid(eye, [n, 1, h, w], align_corners=False)
 
+def warp(x:torch.Tensor, # float images [n,1,h,w]
+         T:torch.Tensor) -> torch.Tensor: # [n,3,3] output -> input maps (homographies) in normalised coordinates
+    "Sample image `i` at `T[i] @ [u, v, 1]` for every output pixel centre `(u, v)`: one `grid_sample` for the batch."
+    n, _, h, w = x.shape
+    pts = F.pad(_base_grid(1, h, w, x.device), (0, 1), value=1.).view(h * w, 3).T  # [3,h*w], shared by all images
+    mapped = T @ pts                                                                 # [n,3,h*w]
+    grid = (mapped[:, :2] / mapped[:, 2:]).transpose(1, 2).reshape(n, h, w, 2)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
 class RandomPerspective(BatchAug):
     "Per-image random perspective: each corner moves inwards by up to `distortion` of the half-size."
     def __init__(self, distortion:float=0.3, p:float=0.5): self.distortion, self.p = distortion, p
-    def apply(self, x, generator=None):
-        n, _, h, w = x.shape
-        corners = torch.tensor([[-1., -1], [1, -1], [1, 1], [-1, 1]], device=x.device).expand(n, 4, 2)
-        inward = -corners.sign() * self.distortion * torch.rand(n, 4, 2, generator=generator, device=x.device)
-        H = homographies(corners + inward, corners)  # output (moved corners) -> input (original corners)
-        pts = F.pad(_base_grid(n, h, w, x.device), (0, 1), value=1.)  # homogeneous [n,h,w,3]
-        mapped = torch.einsum("nij,nhwj->nhwi", H, pts)
-        grid = mapped[..., :2] / mapped[..., 2:]
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    def inverse_maps(self, n:int, generator=None, device="cpu") -> torch.Tensor:
+        "`n` random output -> input homographies [n,3,3]."
+        corners = torch.tensor([[-1., -1], [1, -1], [1, 1], [-1, 1]], device=device).expand(n, 4, 2)
+        inward = -corners.sign() * self.distortion * torch.rand(n, 4, 2, generator=generator, device=device)
+        return homographies(corners + inward, corners)  # output (moved corners) -> input (original corners)
+    def apply(self, x, generator=None): return warp(x, self.inverse_maps(len(x), generator, x.device))
 
 # %% ../nbs/03_augment.ipynb #959eadca
 def gaussian_matrix(size:int, # image side in pixels
@@ -136,7 +144,7 @@ class ElasticDistortion(BatchAug):
         field = torch.rand(n, 2, h, w, generator=generator, device=x.device) * 2 - 1
         disp = smooth(field, self.sigma) * self.alpha                     # pixels, [n,2(dx,dy),h,w]
         disp = disp.permute(0, 2, 3, 1) * torch.tensor([2 / w, 2 / h], device=x.device)  # -> normalised units
-        return F.grid_sample(x, _base_grid(n, h, w, x.device) + disp, mode="bilinear", padding_mode="zeros",
+        return F.grid_sample(x, _base_grid(1, h, w, x.device) + disp, mode="bilinear", padding_mode="zeros",
                              align_corners=False)
 
 # %% ../nbs/03_augment.ipynb #0ce0b133
@@ -192,12 +200,31 @@ class RandomContrast(BatchAug):
         return u(self.gain) * x.clamp_min(0) ** u(self.gamma) + u(self.bias)
 
 # %% ../nbs/03_augment.ipynb #365a1d9c
+def _is_warp(aug) -> bool: return hasattr(aug, "inverse_maps")  # RandomAffine, RandomPerspective
+
 class Compose(BatchAug):
-    "Apply transforms in order (each with its own per-image probability)."
-    def __init__(self, *augs): self.augs = list(augs[0]) if len(augs) == 1 and isinstance(augs[0], (list, tuple)) else list(augs)
+    "Apply transforms in order (each with its own per-image probability); neighbouring warps are sampled once."
+    def __init__(self, *augs, fuse_warps:bool=True): # multiply neighbouring warps' maps and sample the image once
+        self.augs = list(augs[0]) if len(augs) == 1 and isinstance(augs[0], (list, tuple)) else list(augs)
+        self.fuse_warps = fuse_warps
     def apply(self, x, generator=None):
-        for aug in self.augs: x = aug(x, generator)
+        i = 0
+        while i < len(self.augs):
+            j = i
+            while self.fuse_warps and j < len(self.augs) and _is_warp(self.augs[j]): j += 1
+            if j - i >= 2: x, i = self._warp_once(x, self.augs[i:j], generator), j
+            else: x, i = self.augs[i](x, generator), i + 1
         return x
+    def _warp_once(self, x, warps, generator):
+        "Several warps as one: image `i` is sampled at `T1 @ T2 @ ... @ [u, v, 1]`, identity where a coin flip says no."
+        n, eye = len(x), torch.eye(3, device=x.device)
+        T = eye.expand(n, 3, 3)
+        for aug in warps:
+            if aug.p <= 0: continue
+            chosen = torch.rand(n, generator=generator, device=x.device) < aug.p if aug.p < 1 else None
+            Ti = aug.inverse_maps(n, generator, x.device)
+            T = T @ (Ti if chosen is None else torch.where(chosen[:, None, None], Ti, eye))
+        return warp(x, T).clamp(0, 1)
     def __repr__(self): return "Compose(\n" + "".join(f"  {a!r},\n" for a in self.augs) + ")"
 
 class RandomApply(BatchAug):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #c1424aad
 from __future__ import annotations
-import argparse, copy, functools, json, math, os, platform, random, shlex, signal, sys, threading, time
+import argparse, copy, ctypes, functools, json, math, os, platform, random, shlex, signal, sys, threading, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -17,9 +17,9 @@ from .models import get_model, MODEL_NAMES, count_params, save_pretrained
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'RECIPES', 'CARD_FIELDS', 'pick_device', 'seed_everything', 'split_valid', 'make_optimizer',
            'make_scheduler', 'accuracy', 'History', 'in_notebook', 'Reporter', 'model_signature', 'save_checkpoint',
-           'load_checkpoint', 'NonFiniteLoss', 'cpu_has_amx', 'fit', 'Recipe', 'get_recipe', 'recipe_table',
-           'peak_rss_mb', 'machine_name', 'light_augment', 'augment_preset', 'training_data', 'styles_accuracy',
-           'train_recipe', 'cli', 'ship']
+           'load_checkpoint', 'NonFiniteLoss', 'cpu_has_amx', 'keep_freed_memory', 'fit', 'Recipe', 'get_recipe',
+           'recipe_table', 'peak_rss_mb', 'machine_name', 'light_augment', 'augment_preset', 'training_data',
+           'styles_accuracy', 'train_recipe', 'cli', 'ship']
 
 # %% ../nbs/04_train.ipynb #d6ea0c4b
 def pick_device(device:str|torch.device|None=None, # "cpu", "cuda", "cuda:1", "mps"; None or "auto" picks the best
@@ -246,6 +246,18 @@ def cpu_has_amx() -> bool:
     except OSError: return False
     return " amx_bf16" in flags
 
+@functools.cache  # a process-wide setting: once is enough
+def keep_freed_memory() -> bool:
+    "On Linux with glibc, keep freed blocks of up to 32 MB in the process for the next training step; True if set."
+    # By default glibc hands large freed blocks back to the kernel (munmap, heap trimming), so every step's activations
+    # and gradients fault their pages in afresh, zero-filled by the kernel: thousands of page faults per step.
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc": return False  # macOS, Windows, musl
+    try: mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError): return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from <malloc.h>
+    # blocks under 32 MB come from the heap, and the heap keeps up to 256 MB free before trimming
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 256 << 20))
+
 def _amp_dtype(amp, dev):
     if amp in (None, False, "off", "none", "fp32"): return None
     if amp == "auto":
@@ -292,6 +304,7 @@ def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0
         augment=None, # batched augmentation `aug(x, generator)` applied to every training batch (see digit_lab.augment)
         amp:str|None="auto", # "auto" (bf16/fp16 on CUDA, bf16 on CPUs with AMX, else off), "bf16", "fp16" or None
         channels_last:bool=False, device:str|None=None, # None = CUDA > MPS > CPU
+        keep_memory:bool=True, # on the CPU (Linux), keep freed memory for the next step: see `keep_freed_memory`
         seed:int=0, # seeds the batch order and the augmentation (initialise the model under `seed_everything` yourself)
         patience:int|None=None, # early stopping: stop after this many epochs without a better validation accuracy
         ckpt_dir:str|Path|None=None, # where `last.pt` and `best.pt` go (None = no checkpoints)
@@ -307,6 +320,7 @@ def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0
     dev = pick_device(device)
     amp_dtype = _amp_dtype(amp, dev)
     if dev.type == "cuda": torch.backends.cudnn.benchmark = True
+    if dev.type == "cpu" and keep_memory: keep_freed_memory()
     model.to(dev)
     if channels_last: model.to(memory_format=torch.channels_last)
     x, y = (t.to(dev) for t in train)
