@@ -11,15 +11,15 @@ on `--images` MNIST training images per measurement, channels_last as our recipe
 keeping freed memory for the next step (`keep_freed_memory`); `BS:PRECISION:glibc` passes `keep_memory=False`, leaving
 glibc's allocator defaults, as the peer runs.
 
-The "ceiling" rows time the model's training step alone (AdamW, channels_last, one fixed batch of 64 real images, no
-augmentation, no batching, freed memory kept): no data pipeline, ours or any other, trains this model faster on this
-machine at that precision.
+The "ceiling" rows time the model's training step alone (`digit_lab.models.train_throughput`: AdamW, channels_last,
+one fixed batch of 64 random images, no augmentation, no batching, freed memory kept): no data pipeline, ours or any
+other, trains this model faster on this machine at that precision.
 
 Every measurement is a fresh process (the peer's, ours, the ceilings), each warmed up before timing (the peer: 10
 batches through its workers; ours: a 640-image `fit`; a ceiling: 10 steps). Rounds alternate peer / ours / ceilings so
 a busy machine slows all alike.
 """
-import argparse, os, re, statistics, subprocess, sys, time
+import argparse, os, re, statistics, subprocess, sys
 from pathlib import Path
 import torch, torch.nn as nn
 
@@ -53,27 +53,21 @@ def ours(cfg, x, y):
     seed_everything(0); h = fit(peer_model(), (x, y), **kw)
     return (len(x) // int(bs) * int(bs)) / h.seconds[-1]
 
-def ceiling(precision, x, y, steps=150):
+def ceiling(precision, steps=150):
     "Images/s of the training step alone on one fixed batch: the most any data pipeline could reach."
+    from digit_lab.models import train_throughput
     from digit_lab.train import keep_freed_memory, seed_everything
-    keep_freed_memory()
-    seed_everything(0); m = peer_model().to(memory_format=torch.channels_last).train()
-    opt = torch.optim.AdamW(m.parameters(), 1e-3)
-    xb, yb = x[:64].contiguous(memory_format=torch.channels_last), y[:64]
-    def step():
-        with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"): out = m(xb)
-        loss = nn.functional.cross_entropy(out.float(), yb)
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); return loss.item()
-    for _ in range(10): step()
-    t0 = time.perf_counter()
-    for _ in range(steps): step()
-    return steps * 64 / (time.perf_counter() - t0)
+    keep_freed_memory(); seed_everything(0)
+    return train_throughput(peer_model(), bs=64, steps=steps, channels_last=True, optimizer=torch.optim.AdamW,
+                            amp=torch.bfloat16 if precision == "bf16" else None, warmup=10)
 
 if a.worker:
-    from digit_lab.data import mnist_floats
-    x, y = mnist_floats(a.data)
     kind, cfg = a.worker.split(":", 1)
-    v = ours(cfg, x[:a.images], y[:a.images]) if kind == "ours" else ceiling(cfg, x, y)
+    if kind == "ours":
+        from digit_lab.data import mnist_floats
+        x, y = mnist_floats(a.data)
+        v = ours(cfg, x[:a.images], y[:a.images])
+    else: v = ceiling(cfg)
     print(f"imgs_per_s={v:.1f}"); sys.exit(0)
 
 def run(cmd):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_augment.ipynb #4d60c29e
 from __future__ import annotations
-import math
+import itertools, math
 import torch
 import torch.nn.functional as F
 
@@ -208,12 +208,11 @@ class Compose(BatchAug):
         self.augs = list(augs[0]) if len(augs) == 1 and isinstance(augs[0], (list, tuple)) else list(augs)
         self.fuse_warps = fuse_warps
     def apply(self, x, generator=None):
-        i = 0
-        while i < len(self.augs):
-            j = i
-            while self.fuse_warps and j < len(self.augs) and _is_warp(self.augs[j]): j += 1
-            if j - i >= 2: x, i = self._warp_once(x, self.augs[i:j], generator), j
-            else: x, i = self.augs[i](x, generator), i + 1
+        for fusable, run in itertools.groupby(self.augs, key=lambda a: self.fuse_warps and _is_warp(a)):
+            run = list(run)
+            if fusable and len(run) > 1: x = self._warp_once(x, run, generator)
+            else:
+                for aug in run: x = aug(x, generator)
         return x
     def _warp_once(self, x, warps, generator):
         "Several warps as one: image `i` is sampled at `T1 @ T2 @ ... @ [u, v, 1]`, identity where a coin flip says no."

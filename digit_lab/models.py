@@ -153,17 +153,22 @@ def get_model(name:str, # one of `MODEL_NAMES`
 
 # %% ../nbs/02_models.ipynb #5441886b
 def train_throughput(model:nn.Module, bs:int=256, # batch size
-                     steps:int=5, # timed steps (after 2 warm-up steps)
+                     steps:int=5, # timed steps (after `warmup` untimed ones)
                      device:str="cpu",
-                     channels_last:bool=False) -> float: # NHWC memory layout (often faster for CPU convolutions)
-    "Training images per second: forward, backward and an SGD step on random input of MNIST shape."
+                     channels_last:bool=False, # NHWC memory layout (often faster for CPU convolutions)
+                     amp:torch.dtype|None=None, # autocast dtype for the forward pass (e.g. torch.bfloat16); None = float32
+                     optimizer=torch.optim.SGD, # optimiser class, called as optimizer(params, lr=1e-3)
+                     warmup:int=2) -> float: # untimed steps first
+    "Training images per second: forward, backward and an optimiser step on random input of MNIST shape."
     model = model.to(device).train()
     x, y = torch.rand(bs, 1, 28, 28, device=device), torch.randint(0, 10, (bs,), device=device)
     if channels_last: model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    for i in range(steps + 2):
-        if i == 2: t0 = time.perf_counter()
-        loss = F.cross_entropy(model(x), y); opt.zero_grad(); loss.backward(); opt.step()
+    opt = optimizer(model.parameters(), lr=1e-3)
+    dev_type = torch.device(device).type
+    for i in range(steps + warmup):
+        if i == warmup: t0 = time.perf_counter()
+        with torch.autocast(dev_type, dtype=amp or torch.float32, enabled=amp is not None): out = model(x)
+        loss = F.cross_entropy(out.float(), y); opt.zero_grad(); loss.backward(); opt.step()
     if device.startswith("cuda"): torch.cuda.synchronize()
     return bs * steps / (time.perf_counter() - t0)
 
