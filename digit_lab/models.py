@@ -14,7 +14,7 @@ from .data import MNIST_MEAN, MNIST_STD
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_NAMES', 'WEIGHTS_DIR', 'Normalize', 'count_params', 'count_macs', 'state_dict_kb', 'conv_bn_relu',
-           'mlp', 'lenet5', 'seed000', 'seed004', 'best', 'tiny', 'speed', 'get_model', 'train_throughput',
+           'mlp', 'lenet5', 'small_cnn', 'vgg_bn', 'best', 'tiny', 'speed', 'get_model', 'train_throughput',
            'latency_ms', 'model_table', 'markdown_table', 'model_card', 'shipped_models', 'load_pretrained',
            'save_pretrained']
 
@@ -84,7 +84,7 @@ def lenet5():
         nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))              # F6, output
 
 # %% ../nbs/02_models.ipynb #13891904
-def seed000(p:float=0.5): # dropout in the dense head
+def small_cnn(p:float=0.5): # dropout in the dense head
     "The 88,226-parameter CNN of seed 000: conv 4/16/64 + maxpool, dense 576-128-32-10."
     return nn.Sequential(
         Normalize(),
@@ -95,7 +95,7 @@ def seed000(p:float=0.5): # dropout in the dense head
         nn.Linear(128, 32), nn.ReLU(), nn.Dropout(p), nn.Linear(32, 10))
 
 # %% ../nbs/02_models.ipynb #2311bc7b
-def seed004(hidden:int=256, # width of the dense layer
+def vgg_bn(hidden:int=256, # width of the dense layer
             p_conv:float=0.25, # dropout after each conv block
             p:float=0.5): # dropout before the output layer
     "Seed 004's CNN: 2x(conv-BN-ReLU) blocks 32 and 64 wide with maxpool, FC 3136-256-10."
@@ -141,7 +141,7 @@ def speed(c1:int=16, # channels of the 5x5 convolution
         nn.Flatten(), nn.Linear(c2 * 25, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
 # %% ../nbs/02_models.ipynb #be130e6d
-ARCHS = {"mlp": mlp, "lenet5": lenet5, "seed000": seed000, "seed004": seed004, "best": best, "tiny": tiny,
+ARCHS = {"mlp": mlp, "lenet5": lenet5, "small_cnn": small_cnn, "vgg_bn": vgg_bn, "best": best, "tiny": tiny,
          "speed": speed}
 MODEL_NAMES = tuple(ARCHS)
 

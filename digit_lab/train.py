@@ -514,8 +514,8 @@ RECIPES = {
                    channels_last=True, about="under 8,000 parameters, >= 99.4%"),
     "mlp": Recipe("mlp", epochs=10, bs=128, lr=1e-3, wd=0.05, about="multi-layer perceptron on raw pixels (baseline)"),
     "lenet5": Recipe("lenet5", epochs=10, bs=128, lr=1e-2, about="LeNet-5 (1998)"),
-    "seed000": Recipe("seed000", epochs=10, bs=128, lr=5e-3, about="the CNN of seed project 000"),
-    "seed004": Recipe("seed004", epochs=4, bs=128, lr=3e-3, augment="default", channels_last=True,
+    "small_cnn": Recipe("small_cnn", epochs=10, bs=128, lr=5e-3, about="the CNN of seed project 000"),
+    "vgg_bn": Recipe("vgg_bn", epochs=4, bs=128, lr=3e-3, augment="default", channels_last=True,
                       about="the BatchNorm CNN of seed project 004 (19 M multiply-adds per image: few epochs fit)"),
 }
 
