@@ -18,8 +18,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = shlex.split(cfg.get('requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
-dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-tfjs_requirements = shlex.split(cfg.get('tfjs_requirements', ''))
+extras = {name: shlex.split(cfg.get(f'{name}_requirements', '')) for name in ('lab', 'export', 'dev', 'tfjs', 'docs')}
 
 setuptools.setup(
     name=cfg['lib_name'],
@@ -34,7 +33,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg['lib_path']: ['weights/*', 'web/*', 'web/**/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'tfjs': tfjs_requirements},
+    extras_require={name: reqs for name, reqs in extras.items() if reqs},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -1,31 +1,28 @@
 """Compare the shipped models on the whole MNIST test set: accuracy, parameters, weight-file size, one-image CPU latency.
 
-    DIGIT_LAB_MNIST_DIR=/path/to/mnist python bench/compare_models.py [--runs 200] [--threads 1]
+    python bench/compare_models.py [--runs 200] [--threads 1] [--quick]
 
-Prints a Markdown table (the same rows as `digit_lab.evaluate.compare_models`) and the machine it ran on.
-Latency is the median of `--runs` single-image calls on `--threads` CPU threads, after 20 warm-up calls.
+The rows are those of `digit_lab.evaluate.compare_models`; `card accuracy` is what the model card records. Latency is
+the median of `--runs` single-image calls on `--threads` CPU threads, after 20 warm-up calls, in float32.
 """
-import argparse, time
+import _results as R
 
 
-from digit_lab.evaluate import compare_models
-from digit_lab.train import machine_name
-from digit_lab.models import markdown_table
-
-
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=200, help="timed single-image calls per model")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for the latency measurement")
-    p.add_argument("--root", default="data", help="MNIST folder (offline: $DIGIT_LAB_MNIST_DIR)")
-    a = p.parse_args()
+def main(argv=None):
+    p = R.parser(__doc__, "compare_models")
+    R.quick_option(p, "--runs", 200, 20, "timed single-image calls per model", type=R.positive_int)
+    p.add_argument("--threads", type=R.positive_int, default=1, help="CPU threads for the latency (default: 1)")
+    R.data_option(p)
+    a = R.parse(p, argv)
     from digit_lab.data import mnist_floats
-    x, y = mnist_floats(a.root, train=False)
-    t0 = time.perf_counter()
-    rows = compare_models(x=x, y=y, runs=a.runs, threads=a.threads)
-    print(markdown_table(rows))
-    print(f"\n{len(x):,} test images; latency: median of {a.runs} one-image calls on {a.threads} thread(s); "
-          f"{machine_name()}; {time.perf_counter() - t0:.0f} s")
+    from digit_lab.evaluate import compare_models
+    x, y = mnist_floats(a.data, train=False)
+    summary = [dict(r, precision="fp32") for r in compare_models(x=x, y=y, runs=a.runs, threads=a.threads)]
+    cols = [("model", "model"), ("arch", "architecture"), ("accuracy", "test accuracy (%)"),
+            ("card_accuracy", "card accuracy (%)"), ("params", "params"), ("file_kb", "file (KB)", ",.1f"),
+            ("precision", "precision"), ("latency_ms", "latency (ms)", ".3f")]
+    R.report(a, summary, summary, cols, notes=f"{len(x):,} test images; latency: median of {a.runs} one-image calls on "
+             f"{a.threads} thread(s)")
 
 
 if __name__ == "__main__":

@@ -1,39 +1,55 @@
-"""Latency of reading one drawn 280x280 canvas on this CPU: to_mnist, the model, and predict() end to end.
+"""Latency of reading one drawn 280x280 canvas on the CPU: `to_mnist`, the model, and `predict()` end to end.
 
-    python bench/latency.py [--model NAME] [--repeat 300] [--threads N] [--weights-dir DIR]
+    python bench/latency.py [--model NAME] [--repeat 300] [--threads N] [--weights-dir DIR] [--quick]
 
-Prints a table of median and 90th-percentile milliseconds. The goal: predict() of one canvas <= 5 ms median.
+30 synthetic canvases (`digit_lab.styles.synth_canvases`) are cycled through; every call is timed on its own after 5
+warm-up predictions; the table gives the median and 90th-percentile milliseconds. Inference runs in float32.
 """
-import argparse, time
-import numpy as np, torch
-from digit_lab.styles import synth_canvases
-from digit_lab.inference import DigitPredictor, to_mnist
+import time
+from pathlib import Path
+import _results as R
 
-def timeit(fn, items, repeat):
+
+def timeit(fn, items:list, repeat:int) -> list[float]:
+    "Milliseconds of each of `repeat` calls `fn(item)`, cycling through `items` (each call timed: we want p90 too)."
     ts = []
     for i in range(repeat):
         x = items[i % len(items)]
         t0 = time.perf_counter(); fn(x); ts.append((time.perf_counter() - t0) * 1e3)
-    return np.median(ts), np.percentile(ts, 90)
+    return ts
+
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None); ap.add_argument("--weights-dir", default=None)
-    ap.add_argument("--repeat", type=int, default=300); ap.add_argument("--threads", type=int, default=None)
-    args = ap.parse_args(argv)
-    if args.threads: torch.set_num_threads(args.threads)
+    p = R.parser(__doc__, "latency")
+    p.add_argument("--model", help="shipped model name (default: the best shipped model)")
+    p.add_argument("--weights-dir", type=Path, help="folder of weights (default: the package's)")
+    R.quick_option(p, "--repeat", 300, 30, "timed calls per row", type=R.positive_int)
+    p.add_argument("--threads", type=R.positive_int, help="torch threads (default: torch's choice)")
+    a = R.parse(p, argv)
+    import numpy as np, torch
+    from digit_lab.inference import DigitPredictor, to_mnist
+    from digit_lab.styles import synth_canvases
+    R.use_threads(a.threads)
     canvases, _, _ = synth_canvases(30, seed=30_000, invert=None)
-    pred = DigitPredictor.from_pretrained(args.model, weights_dir=args.weights_dir)
+    pred = DigitPredictor.from_pretrained(a.model, weights_dir=a.weights_dir)
     tta = DigitPredictor(pred.model, name=pred.name, tta=True)
     prepared = [pred.prepare(c)[None] for c in canvases]
     for c in canvases[:5]: pred.predict(c)  # warm-up
-    rows = [("to_mnist(canvas)", *timeit(to_mnist, canvases, args.repeat)),
-            (f"model forward ({pred.name}, 1 image)", *timeit(pred.probabilities, prepared, args.repeat)),
-            ("predict(canvas)", *timeit(pred.predict, canvases, args.repeat)),
-            ("predict(canvas), tta=True", *timeit(tta.predict, canvases, args.repeat))]
-    print(f"torch threads: {torch.get_num_threads()}, repeats: {args.repeat}")
-    print(f"{'step':<38}{'median ms':>10}{'p90 ms':>10}")
-    for name, med, p90 in rows: print(f"{name:<38}{med:>10.2f}{p90:>10.2f}")
-    return rows
+    steps = [("to_mnist", "to_mnist(canvas)", to_mnist, canvases),
+             ("model", f"model forward ({pred.name}, 1 image)", pred.probabilities, prepared),
+             ("predict", "predict(canvas)", pred.predict, canvases),
+             ("predict_tta", "predict(canvas), tta=True", tta.predict, canvases)]
+    runs, summary = [], []
+    for key, what, fn, items in steps:
+        ts = timeit(fn, items, a.repeat)
+        runs.append(dict(key=key, ms=[round(t, 4) for t in ts]))
+        summary.append(dict(key=key, step=what, precision="fp32", median_ms=round(float(np.median(ts)), 3),
+                            p90_ms=round(float(np.percentile(ts, 90)), 3)))
+    cols = [("step", "step"), ("precision", "precision"), ("median_ms", "median (ms)"), ("p90_ms", "p90 (ms)")]
+    figures = {f"{r['key']}_{k}": r[k] for r in summary for k in ("median_ms", "p90_ms")}
+    R.report(a, runs, summary, cols, dict(figures, model=pred.name),
+             settings=dict(model=pred.name, repeat=a.repeat, threads=torch.get_num_threads(), canvases=len(canvases)))
 
-if __name__ == "__main__": main()
+
+if __name__ == "__main__":
+    main()

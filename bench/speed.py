@@ -1,53 +1,68 @@
-"""Time to 99%: our `speed` recipe against the peer one-epoch recipe (tuomaso/train_mnist_fast, 8_Final), same run.
+"""Time to 99%: our `speed` recipe against the one-epoch recipe of tuomaso/train_mnist_fast, in the same run.
 
-Usage: python bench/speed.py [--seeds 0,1,2] [--peer PATH] [--mnist DIR] [--recipe speed] [--threads N]
+    python bench/speed.py [--seeds 0,1,2] [--precision auto|fp32|bf16|both] [--threads N] [--quick]
 
-Both run as fresh processes, interleaved seed by seed (peer, ours, peer, ours, ...), so a busy machine slows both
-alike. Times are the training loop only (data loading and the test evaluation excluded) for both: the peer prints
-`train_s`; ours is `train_seconds` from `digit-lab train`'s metrics.json (all of `fit`). Accuracy is on the 10,000
-MNIST test images.
+The comparison is our re-implementation of https://github.com/tuomaso/train_mnist_fast (`8_Final`:
+bench/baselines/train_mnist_fast.py, float32 as published). Ours is `digit_lab.train.train_recipe("speed")`, what
+`digit-lab train --recipe speed` runs, on the CPU in each precision asked for (`auto`: bfloat16 and float32 on CPUs
+with AMX, float32 elsewhere). Every run is a fresh process; runs are interleaved seed by seed (theirs, ours in each
+precision, next seed...), so a busy machine slows all alike. Times are the training loop only for both (data loading
+and the test evaluation excluded), each process's first steps included. Accuracy: the 10,000 MNIST test images.
 
 On a machine shared with other jobs, run with OMP_WAIT_POLICY=PASSIVE (subprocesses inherit it): spinning OpenMP
 threads slow down many-fold when another process holds one of the cores.
 """
-import argparse, json, os, re, statistics, subprocess, sys, tempfile
-from pathlib import Path
+import argparse, sys
+import _results as R
 
-root = Path(__file__).resolve().parents[1]
-p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument("--seeds", default="0,1,2")
-p.add_argument("--peer", default=str(root.parent / "shared/bench/peer_fast_cpu.py"))
-p.add_argument("--mnist", default=os.environ.get("DIGIT_LAB_MNIST_DIR", str(root.parent / "shared/data/mnist")))
-p.add_argument("--recipe", default="speed")
-p.add_argument("--threads", type=int, help="torch threads for both (default: torch's default)")
-a = p.parse_args()
-env = {**os.environ, "DIGIT_LAB_MNIST_DIR": a.mnist}
-if a.threads: env.update(OMP_NUM_THREADS=str(a.threads), MKL_NUM_THREADS=str(a.threads))
-py = sys.executable
+BASELINE = R.BENCH / "baselines" / "train_mnist_fast.py"
+THEIRS = "tuomaso/train_mnist_fast one-epoch"
 
-def peer(seed):
-    out = subprocess.run([py, a.peer, a.mnist, str(seed)], capture_output=True, text=True, env=env, check=True).stdout
-    m = re.search(r"train_s=([\d.]+).*acc=([\d.]+)", out)
-    return float(m[1]), float(m[2])
 
-def ours(seed):
-    with tempfile.TemporaryDirectory() as d:
-        cmd = [py, "-c", "import sys; from digit_lab.train import cli; sys.exit(cli(sys.argv[1:]))",
-               "--recipe", a.recipe, "--seed", str(seed), "--device", "cpu", "--out", d, "--quiet", "--root", str(root / "data")]
-        subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, cwd=root)
-        m = json.loads((Path(d) / "metrics.json").read_text())
-    return m["train_seconds"], m["test_accuracy"]
+def ours(recipe:str, seed:int, precision:str, root) -> dict:
+    "One training run of our recipe in this process."
+    from digit_lab.train import train_recipe
+    _, hist, m = train_recipe(recipe, seed=seed, device="cpu", root=root, progress=None,
+                              amp="bf16" if precision == "bf16" else "off")
+    return dict(train_s=round(hist.seconds[-1], 3), test_accuracy=m["test_accuracy"], precision=m["precision"])
 
-rows = []
-for s in [int(s) for s in a.seeds.split(",")]:
-    (pt, pa), (ot, oa) = peer(s), ours(s)
-    rows.append((s, pt, pa, ot, oa))
-    print(f"seed {s}: peer {pt:.2f} s {pa:.2f}%   {a.recipe} {ot:.2f} s {oa:.2f}%   ratio {ot/pt:.2f}", file=sys.stderr, flush=True)
 
-mean = lambda i: statistics.mean(r[i] for r in rows)
-print(f"\n| seed | peer one-epoch (s) | peer test acc (%) | `{a.recipe}` (s) | `{a.recipe}` test acc (%) | time ratio |")
-print("|---|---|---|---|---|---|")
-for s, pt, pa, ot, oa in rows: print(f"| {s} | {pt:.2f} | {pa:.2f} | {ot:.2f} | {oa:.2f} | {ot/pt:.2f} |")
-print(f"| **mean** | {mean(1):.2f} | {mean(2):.2f} | {mean(3):.2f} | {mean(4):.2f} | **{mean(3)/mean(1):.2f}** |")
-ok = mean(4) >= 99.0 and mean(3) / mean(1) <= 0.6
-print(f"\ntarget (mean acc >= 99.0% in <= 0.6x the peer's time): {'met' if ok else 'NOT met'}")
+def main(argv=None):
+    p = R.parser(__doc__, "speed")
+    R.quick_option(p, "--seeds", "0,1,2", "0", "seeds, one run each of theirs and ours", type=R.seed_list)
+    p.add_argument("--recipe", default="speed", help="our recipe (default: speed)")
+    p.add_argument("--threads", type=R.positive_int, help="torch threads for both (default: torch's choice)")
+    R.precision_option(p); R.data_option(p)
+    p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "SEED:PRECISION", one run of ours
+    a = R.parse(p, argv)
+    if a.worker:
+        seed, precision = a.worker.split(":")
+        R.emit(ours(a.recipe, int(seed), precision, a.data)); return
+    R.use_threads(a.threads); precs = R.precisions(a.precision)
+    runs = []
+    for s in a.seeds:
+        r = R.worker([sys.executable, BASELINE, "--seeds", s, "--no-results", "--data", a.data])
+        runs.append(dict(seed=s, recipe=THEIRS, precision="fp32", train_s=r["train_s"], test_accuracy=r["test_accuracy"]))
+        for pr in precs:
+            r = R.worker([sys.executable, __file__, "--worker", f"{s}:{pr}", "--recipe", a.recipe, "--data", a.data])
+            runs.append(dict(seed=s, recipe=a.recipe, **r))
+        print(f"seed {s}: " + "; ".join(f"{r['recipe']} {r['precision']} {r['train_s']:.2f} s {r['test_accuracy']:.2f}%"
+                                        for r in runs if r["seed"] == s), file=sys.stderr, flush=True)
+    summary, figures = [], {}
+    for name, pr, key in [(THEIRS, "fp32", "theirs")] + [(a.recipe, pr, f"ours_{pr}") for pr in precs]:
+        rs = [r for r in runs if r["recipe"] == name and r["precision"] == pr]
+        t, accs = R.mean([r["train_s"] for r in rs]), [r["test_accuracy"] for r in rs]
+        row = dict(recipe=f"`{name}`" if name == a.recipe else name, precision=pr, seeds=len(rs), train_s_mean=round(t, 2),
+                   test_accuracy_mean=round(R.mean(accs), 2), test_accuracy_min=min(accs), test_accuracy_max=max(accs))
+        row["time_vs_theirs"] = round(t / summary[0]["train_s_mean"], 2) if summary else 1.0
+        summary.append(row)
+        figures.update({f"{key}_train_s": row["train_s_mean"], f"{key}_accuracy": row["test_accuracy_mean"],
+                        f"{key}_time_ratio": row["time_vs_theirs"]})
+    cols = [("recipe", "recipe"), ("precision", "precision"), ("seeds", "seeds"), ("train_s_mean", "train time (s), mean"),
+            ("test_accuracy_mean", "test accuracy (%), mean"), ("test_accuracy_min", "min"), ("test_accuracy_max", "max"),
+            ("time_vs_theirs", "time vs one-epoch recipe")]
+    R.report(a, runs, summary, cols, figures)
+
+
+if __name__ == "__main__":
+    main()

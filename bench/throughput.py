@@ -1,102 +1,126 @@
-"""Augmented-training throughput: batched on-device augmentation (digit_lab.augment + digit_lab.train.fit) against the
-common per-sample DataLoader pipeline (/work/shared/bench/peer_dataloader_cpu.py), same model, same run.
+"""Augmented-training throughput: batched on-device augmentation (digit_lab.augment in digit_lab.train.fit) against the
+common per-sample torchvision DataLoader pipeline, same model, same run.
 
-Usage: python bench/throughput.py [--rounds 3] [--images 9600] [--configs 64:fp32,64:bf16,256:bf16,64:bf16:glibc]
-                                  [--ceilings fp32,bf16] [--peer PATH]
+    python bench/throughput.py [--rounds 3] [--images 9600] [--configs 64,256,64:glibc] [--precision auto]
+                              [--threads N] [--quick]
 
-The model is the peer's 75K-parameter BatchNorm CNN; the augmentation kinds are the same (random affine: rotation 10,
-translate 0.1, scale 0.9-1.1, shear 5; random perspective 0.2 on 30% of the images). Ours runs `fit` (AdamW, one-cycle)
-on `--images` MNIST training images per measurement, channels_last as our recipes, in float32 or in bfloat16 autocast
-(what `amp="auto"` picks on CPUs with AMX, such as this one). A config `BS:PRECISION` trains as `fit` does by default,
-keeping freed memory for the next step (`keep_freed_memory`); `BS:PRECISION:glibc` passes `keep_memory=False`, leaving
-glibc's allocator defaults, as the peer runs.
+The comparison is bench/baselines/torchvision_dataloader.py (per-image RandomAffine + RandomPerspective on PIL images,
+DataLoader with 2 workers, batch 64, float32). The model is its 75K-parameter BatchNorm CNN; the augmentation kinds
+are the same (random affine: rotation 10, translate 0.1, scale 0.9-1.1, shear 5; random perspective 0.2 on 30% of the
+images). Ours runs `fit` (AdamW, one-cycle) on `--images` MNIST training images per measurement, channels_last as our
+recipes, once per config `BS` or `BS:glibc` and precision (`--precision auto`: bfloat16 and float32 on CPUs with AMX,
+float32 elsewhere). `BS` trains as `fit` does by default, keeping freed memory for the next step
+(`keep_freed_memory`); `BS:glibc` passes `keep_memory=False`, leaving glibc's allocator defaults, as the DataLoader
+pipeline runs.
 
-The "ceiling" rows time the model's training step alone (`digit_lab.models.train_throughput`: AdamW, channels_last,
+The "ceiling" rows time the model's training step alone (`digit_lab.timing.train_throughput`: AdamW, channels_last,
 one fixed batch of 64 random images, no augmentation, no batching, freed memory kept): no data pipeline, ours or any
 other, trains this model faster on this machine at that precision.
 
-Every measurement is a fresh process (the peer's, ours, the ceilings), each warmed up before timing (the peer: 10
-batches through its workers; ours: a 640-image `fit`; a ceiling: 10 steps). Rounds alternate peer / ours / ceilings so
-a busy machine slows all alike.
+Every measurement is a fresh process, each warmed up before timing (the DataLoader: 10 batches through its workers;
+ours: a 640-image `fit`; a ceiling: 10 steps). Rounds alternate theirs / ours / ceilings so a busy machine slows all
+alike.
 """
-import argparse, os, re, statistics, subprocess, sys
-from pathlib import Path
-import torch, torch.nn as nn
+import argparse, sys
+import _results as R
 
-root = Path(__file__).resolve().parents[1]
-p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument("--rounds", type=int, default=3)
-p.add_argument("--images", type=int, default=9600)
-p.add_argument("--configs", default="64:fp32,64:bf16,256:bf16,64:bf16:glibc",
-               help="ours, as batch size:precision[:glibc] (the peer: 64, fp32)")
-p.add_argument("--ceilings", default="fp32,bf16", help="precisions of the model-only ceiling rows ('' for none)")
-p.add_argument("--peer", default=str(root.parent / "shared/bench/peer_dataloader_cpu.py"))
-p.add_argument("--data", default=str(root / "data"), help="dataset root (MNIST/raw is filled from DIGIT_LAB_MNIST_DIR)")
-p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "ours:CONFIG" or "ceiling:PRECISION"
-a = p.parse_args()
+BASELINE = R.BENCH / "baselines" / "torchvision_dataloader.py"
 
-def peer_model():  # exactly the peer's network, plus our in-model normalisation (the peer normalises in its transform)
-    from digit_lab.models import Normalize
-    def bn(ci, co): return [nn.Conv2d(ci, co, 3, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU()]
-    return nn.Sequential(Normalize(), *bn(1, 16), *bn(16, 32), nn.MaxPool2d(2), *bn(32, 32), *bn(32, 64), nn.MaxPool2d(2),
-                         *bn(64, 64), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(576, 10))
 
-def ours(cfg, x, y):
+def model():
+    "The baseline's network, with our in-model normalisation (the baseline normalises in its transform)."
+    from baselines.torchvision_dataloader import bn_cnn
+    return bn_cnn(normalize=True)
+
+
+def ours(cfg:str, precision:str, images:int, root) -> float:
+    "Images/s of `fit` with batched augmentation on `images` MNIST images."
     from digit_lab.augment import Compose, RandomAffine, RandomPerspective
+    from digit_lab.data import mnist_floats
     from digit_lab.train import fit, seed_everything
-    bs, precision, *rest = cfg.split(":")
+    bs, *rest = cfg.split(":")
+    x, y = mnist_floats(root); x, y = x[:images], y[:images]
     augment = Compose(RandomAffine(degrees=10, translate=0.1, scale=(0.9, 1.1), shear=5, p=1.0),
                       RandomPerspective(distortion=0.2, p=0.3))
     kw = dict(epochs=1, bs=int(bs), lr=1e-3, augment=augment, progress=None, device="cpu", channels_last=True,
-              amp=None if precision == "fp32" else precision, keep_memory=rest != ["glibc"])
-    seed_everything(1); fit(peer_model(), (x[:640], y[:640]), **kw)  # warm-up: one-off costs of a fresh process
-    seed_everything(0); h = fit(peer_model(), (x, y), **kw)
+              amp="bf16" if precision == "bf16" else None, keep_memory=rest != ["glibc"])
+    seed_everything(1); fit(model(), (x[:640], y[:640]), **kw)  # warm-up: one-off costs of a fresh process
+    seed_everything(0); h = fit(model(), (x, y), **kw)
     return (len(x) // int(bs) * int(bs)) / h.seconds[-1]
 
-def ceiling(precision, steps=150):
+
+def ceiling(precision:str, steps:int) -> float:
     "Images/s of the training step alone on one fixed batch: the most any data pipeline could reach."
-    from digit_lab.models import train_throughput
-    from digit_lab.train import keep_freed_memory, seed_everything
+    import torch
+    from digit_lab.device import keep_freed_memory
+    from digit_lab.timing import train_throughput
+    from digit_lab.train import seed_everything
     keep_freed_memory(); seed_everything(0)
-    return train_throughput(peer_model(), bs=64, steps=steps, channels_last=True, optimizer=torch.optim.AdamW,
+    return train_throughput(model(), bs=64, steps=steps, channels_last=True, optimizer=torch.optim.AdamW,
                             amp=torch.bfloat16 if precision == "bf16" else None, warmup=10)
 
-if a.worker:
-    kind, cfg = a.worker.split(":", 1)
-    if kind == "ours":
-        from digit_lab.data import mnist_floats
-        x, y = mnist_floats(a.data)
-        v = ours(cfg, x[:a.images], y[:a.images])
-    else: v = ceiling(cfg)
-    print(f"imgs_per_s={v:.1f}"); sys.exit(0)
 
-def run(cmd):
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root).stdout
-    return float(re.search(r"imgs_per_s=([\d.]+)", out)[1])
+def config(s:str) -> list[str]:
+    "argparse type: `64,256,64:glibc`."
+    cs = [c for c in s.split(",") if c]
+    for c in cs:
+        bs, *rest = c.split(":")
+        if not (bs.isdigit() and int(bs) > 0 and rest in ([], ["glibc"])):
+            raise argparse.ArgumentTypeError(f"{s!r}: expected batch sizes, each optionally with :glibc, e.g. 64,256,64:glibc")
+    return cs
 
-me = [sys.executable, __file__, "--data", a.data, "--images", str(a.images), "--worker"]
-jobs = {"peer": [sys.executable, a.peer, a.data]}
-jobs.update({f"ours:{c}": me + [f"ours:{c}"] for c in a.configs.split(",") if c})
-jobs.update({f"ceiling:{c}": me + [f"ceiling:{c}"] for c in a.ceilings.split(",") if c})
-from digit_lab.models import count_params
-print(f"model: {count_params(peer_model()):,} parameters; torch threads {torch.get_num_threads()}; "
-      f"{os.cpu_count()} cores", file=sys.stderr)
-res = {k: [] for k in jobs}
-for r in range(a.rounds):
-    for k, cmd in jobs.items(): res[k].append(run(cmd))
-    print(f"round {r+1}: " + "; ".join(f"{k} {v[-1]:.0f}" for k, v in res.items()), file=sys.stderr, flush=True)
 
-base = statistics.mean(res["peer"])
-from digit_lab.train import machine_name, cpu_has_amx
-print(f"\n{machine_name()}, AMX: {cpu_has_amx()}; {a.rounds} rounds of {a.images:,} images, each a fresh process\n")
-print("| pipeline | batch | precision | images/s (mean of rounds) | vs peer |")
-print("|---|---|---|---|---|")
-print(f"| peer: torchvision per-sample transforms + DataLoader (2 workers) | 64 | fp32 | {base:,.0f} | 1.00 |")
-for k, v in res.items():
-    v = statistics.mean(v); kind, *cfg = k.split(":")
-    if kind == "ours":
-        bs, precision, *rest = cfg
-        what = "ours: whole tensors + batched `digit_lab.augment` in `fit`" + (", glibc's malloc defaults" if rest else "")
-        print(f"| {what} | {bs} | {precision} | {v:,.0f} | **{v/base:.2f}x** |")
-    elif kind == "ceiling":
-        print(f"| ceiling: the training step alone (one fixed batch, no augmentation) | 64 | {cfg[0]} | {v:,.0f} | {v/base:.2f}x |")
+def label(key:str) -> tuple:
+    "(pipeline, batch) of a measurement key."
+    kind, _precision, *cfg = key.split(":")
+    if kind == "theirs": return "torchvision per-sample transforms + DataLoader (2 workers)", 64
+    if kind == "ceiling": return "ceiling: the training step alone (one fixed batch, no augmentation)", 64
+    glibc = ", glibc's malloc defaults" if cfg[1:] == ["glibc"] else ""
+    return "ours: whole tensors + batched `digit_lab.augment` in `fit`" + glibc, int(cfg[0])
+
+
+def main(argv=None):
+    p = R.parser(__doc__, "throughput")
+    R.quick_option(p, "--rounds", 3, 1, "rounds; each measures everything once", type=R.positive_int)
+    R.quick_option(p, "--images", 9600, 1280, "MNIST images per measurement of ours", type=R.positive_int)
+    R.quick_option(p, "--batches", 150, 20, "timed batches per measurement of the DataLoader", type=R.positive_int)
+    R.quick_option(p, "--steps", 150, 20, "timed steps per ceiling measurement", type=R.positive_int)
+    p.add_argument("--configs", type=config, default=config("64,256,64:glibc"),
+                   help="ours, as batch sizes, optionally :glibc (default: 64,256,64:glibc)")
+    p.add_argument("--no-ceilings", action="store_true", help="skip the model-only ceiling rows")
+    p.add_argument("--threads", type=R.positive_int, help="torch threads of every training process (default: torch's)")
+    R.precision_option(p); R.data_option(p)
+    p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "ours:PRECISION:CONFIG" or "ceiling:PRECISION"
+    a = R.parse(p, argv)
+    if a.worker:
+        kind, precision, *cfg = a.worker.split(":", 2)
+        v = ours(cfg[0], precision, a.images, a.data) if kind == "ours" else ceiling(precision, a.steps)
+        R.emit(dict(imgs_per_s=round(v, 1))); return
+    R.use_threads(a.threads); precs = R.precisions(a.precision)
+    me = [sys.executable, __file__, "--data", a.data, "--images", a.images, "--steps", a.steps, "--worker"]
+    jobs = {"theirs:fp32": [sys.executable, BASELINE, "--no-results", "--data", a.data, "--batches", a.batches]}
+    jobs.update({f"ours:{pr}:{c}": me + [f"ours:{pr}:{c}"] for pr in precs for c in a.configs})
+    if not a.no_ceilings: jobs.update({f"ceiling:{pr}": me + [f"ceiling:{pr}"] for pr in precs})
+    runs = []
+    for r in range(a.rounds):
+        for k, cmd in jobs.items(): runs.append(dict(round=r, key=k, imgs_per_s=R.worker(cmd)["imgs_per_s"]))
+        print(f"round {r + 1}: " + "; ".join(f"{x['key']} {x['imgs_per_s']:.0f}" for x in runs if x["round"] == r),
+              file=sys.stderr, flush=True)
+    mean = {k: R.mean([x["imgs_per_s"] for x in runs if x["key"] == k]) for k in jobs}
+    summary, figures = [], {}
+    for k, v in mean.items():
+        kind, prec, *cfg = k.split(":", 2)
+        what, bs = label(k)
+        summary.append(dict(key=k, pipeline=what, bs=bs, precision=prec, imgs_per_s=round(v),
+                            vs_theirs=round(v / mean["theirs:fp32"], 2)))
+        figures[k.replace(":", "_") + "_imgs_per_s"] = round(v)
+        figures[k.replace(":", "_") + "_vs_theirs"] = summary[-1]["vs_theirs"]
+    cols = [("pipeline", "pipeline"), ("bs", "batch"), ("precision", "precision"),
+            ("imgs_per_s", "images/s (mean of rounds)"), ("vs_theirs", "vs DataLoader")]
+    from digit_lab.models import count_params
+    R.report(a, runs, summary, cols, figures, notes=f"model: {count_params(model()):,} parameters; {a.rounds} round(s) "
+             f"of {a.images:,} images (ours), each measurement a fresh process")
+
+
+if __name__ == "__main__":
+    main()

@@ -199,7 +199,7 @@ class RandomContrast(BatchAug):
         u = lambda r: _uniform(len(x), *r, generator, x.device).view(-1, 1, 1, 1)
         return u(self.gain) * x.clamp_min(0) ** u(self.gamma) + u(self.bias)
 
-# %% ../nbs/03_augment.ipynb #365a1d9c
+# %% ../nbs/03_augment.ipynb #12e11475
 def _is_warp(aug) -> bool: return hasattr(aug, "inverse_maps")  # RandomAffine, RandomPerspective
 
 class Compose(BatchAug):
@@ -231,6 +231,7 @@ class RandomApply(BatchAug):
     def __init__(self, aug, p:float=0.5): self.aug, self.p = aug, p
     def apply(self, x, generator=None): return self.aug(x, generator)
 
+# %% ../nbs/03_augment.ipynb #4e10830a
 def default_augment() -> Compose:
     "Moderate preset used by the training recipes: good MNIST test accuracy and robustness to drawn digits."
     return Compose(

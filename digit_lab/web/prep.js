@@ -1,12 +1,13 @@
 /* digit-lab: any picture of one digit -> the 28x28 input an MNIST model expects.
  *
- * A line-by-line port of digit_lab.inference.to_mnist and digit_lab.styles.frame_like_mnist (see nbs/06_inference,
+ * A line-by-line port of digit_lab.inference.to_mnist and digit_lab.styles.frame_like_mnist (see nbs/05_inference,
  * nbs/03b_styles and nbs/07_export): grey from RGBA with the same alpha rules, polarity from the border, contrast
  * stretch and noise floor, crop to the ink, fit in 20x20 keeping the aspect ratio (Pillow's BOX / BILINEAR
- * resampling, reimplemented exactly), stroke width brought into MNIST's range, centre of mass to pixel (14, 14).
- * float32 rounding is mirrored (Math.fround) where numpy works in float32, and Python's rounding where Python
- * rounds, so the result matches to_mnist to ~1e-6. tests/test_web_prep.py checks it: when to_mnist or
- * frame_like_mnist change, change this file the same way.
+ * resampling, reimplemented exactly, pass order included), stroke width brought into range, centre of mass to pixel
+ * (14, 14). float32 rounding is mirrored (Math.fround) where numpy works in float32, and Python's rounding where
+ * Python rounds. tests/test_web_prep.py checks the result against to_mnist (max difference per pixel <= 1e-4; in
+ * practice 0 or one float32 step) on images that take every branch: when to_mnist or frame_like_mnist change, change
+ * this file the same way.
  *
  * Works as a classic <script> (window.DigitPrep) and as a CommonJS module in Node (require).
  */
@@ -58,38 +59,58 @@
     return {bounds, kk, ksize};
   }
 
-  /** Image.fromarray(a, mode="F").resize((outW, outH), BOX|BILINEAR): horizontal pass, then vertical. */
+  /** One horizontal pass: rows [y0, y0 + rows) of `data` (width w) -> Float32Array(outW * rows). */
+  function horizontalPass(data, w, y0, rows, c, outW) {
+    const out = new Float32Array(outW * rows);
+    for (let y = 0; y < rows; y++) {
+      const src = (y + y0) * w;
+      for (let xx = 0; xx < outW; xx++) {
+        const xmin = c.bounds[2 * xx], xmax = c.bounds[2 * xx + 1], k = xx * c.ksize;
+        let s = 0.0;  // a double accumulator, stored as float32: Pillow's ImagingResampleHorizontal_32bpc
+        for (let x = 0; x < xmax; x++) s += data[src + x + xmin] * c.kk[k + x];
+        out[y * outW + xx] = s;
+      }
+    }
+    return out;
+  }
+
+  /** One vertical pass: columns [x0, x0 + cols) of `data` (width w) -> Float32Array(cols * outH). */
+  function verticalPass(data, w, x0, cols, c, outH) {
+    const out = new Float32Array(cols * outH);
+    for (let yy = 0; yy < outH; yy++) {
+      const ymin = c.bounds[2 * yy], ymax = c.bounds[2 * yy + 1], k = yy * c.ksize;
+      for (let xx = 0; xx < cols; xx++) {
+        let s = 0.0;
+        for (let y = 0; y < ymax; y++) s += data[(y + ymin) * w + xx + x0] * c.kk[k + y];
+        out[yy * cols + xx] = s;
+      }
+    }
+    return out;
+  }
+
+  /** Image.fromarray(a, mode="F").resize((outW, outH), BOX|BILINEAR), in the same two passes as Pillow 13.
+   * Pillow resamples horizontally, then vertically (only the source rows the vertical pass reads), except when the
+   * height shrinks, by more than twice as many pixels as the width does: then vertically first (only the columns the
+   * horizontal pass reads). The two orders round differently (by one float32 step), so the order is mirrored too;
+   * Pillow before 13 always went horizontally first (found by comparing the two on random sizes). */
   function resize(img, outW, outH, filterName) {
     const filter = FILTERS[filterName];
-    let {data, width: w, height: h} = img;
+    const {data, width: w, height: h} = img;
     if (outW === w && outH === h) return image(Float32Array.from(data), w, h);
-    const cv = coeffs(h, outH, filter);
-    if (outW !== w) {  // only the rows the vertical pass reads
-      const first = cv.bounds[0], last = cv.bounds[2 * outH - 2] + cv.bounds[2 * outH - 1];
-      const ch = coeffs(w, outW, filter), rows = last - first, tmp = new Float32Array(outW * rows);
-      for (let y = 0; y < rows; y++) {
-        const src = (y + first) * w;
-        for (let xx = 0; xx < outW; xx++) {
-          const xmin = ch.bounds[2 * xx], xmax = ch.bounds[2 * xx + 1], k = xx * ch.ksize;
-          let s = 0.0;
-          for (let x = 0; x < xmax; x++) s += data[src + x + xmin] * ch.kk[k + x];
-          tmp[y * outW + xx] = s;
-        }
-      }
-      for (let i = 0; i < outH; i++) cv.bounds[2 * i] -= first;
-      data = tmp; w = outW; h = rows;
+    const needH = outW !== w, needV = outH !== h;
+    const ch = coeffs(w, outW, filter), cv = coeffs(h, outH, filter);
+    if (!needV) return image(horizontalPass(data, w, 0, h, ch, outW), outW, h);
+    if (!needH) return image(verticalPass(data, w, 0, w, cv, outH), w, outH);
+    if (outH < h && h - outH > 2 * (w - outW)) {  // vertical first
+      const first = ch.bounds[0], cols = ch.bounds[2 * outW - 2] + ch.bounds[2 * outW - 1] - first;
+      const tmp = verticalPass(data, w, first, cols, cv, outH);
+      for (let i = 0; i < outW; i++) ch.bounds[2 * i] -= first;
+      return image(horizontalPass(tmp, cols, 0, outH, ch, outW), outW, outH);
     }
-    if (outH === img.height) return image(data, w, h);
-    const out = new Float32Array(outW * outH);
-    for (let yy = 0; yy < outH; yy++) {
-      const ymin = cv.bounds[2 * yy], ymax = cv.bounds[2 * yy + 1], k = yy * cv.ksize;
-      for (let xx = 0; xx < outW; xx++) {
-        let s = 0.0;
-        for (let y = 0; y < ymax; y++) s += data[(y + ymin) * w + xx] * cv.kk[k + y];
-        out[yy * outW + xx] = s;
-      }
-    }
-    return image(out, outW, outH);
+    const first = cv.bounds[0], rows = cv.bounds[2 * outH - 2] + cv.bounds[2 * outH - 1] - first;
+    const tmp = horizontalPass(data, w, first, rows, ch, outW);
+    for (let i = 0; i < outH; i++) cv.bounds[2 * i] -= first;
+    return image(verticalPass(tmp, outW, 0, outW, cv, outH), outW, outH);
   }
 
   // ---- digit_lab.inference.load_gray for RGBA pixels (canvas ImageData, decoded files) ----
@@ -101,7 +122,7 @@
   }
 
   /** RGBA uint8 pixels -> grey float32 in [0,1], polarity as given; alpha resolved like load_gray. */
-  function grayFromRGBA(rgba, width, height) {
+  function grayFromRGBA(rgba, width, height, trace = {}) {
     checkSize(width, height);
     const n = width * height, gray = new Float32Array(n), alpha = new Float32Array(n);
     let amin = Infinity, gmin = Infinity, gmax = -Infinity;
@@ -115,6 +136,7 @@
       if (v < gmin) gmin = v;
       if (v > gmax) gmax = v;
     }
+    trace.alpha = amin >= 0.99 ? 'opaque' : gmax - gmin < 0.02 ? 'ink in alpha' : 'composited';
     if (amin >= 0.99) return image(gray, width, height);
     if (gmax - gmin < 0.02) return image(alpha, width, height);  // one colour everywhere: the ink is the alpha
     let ga = 0, as = 0;
@@ -168,7 +190,8 @@
     return [r0, r1 + 1, c0, c1 + 1];
   }
 
-  function frameLikeMnist(img, stroke = STROKE_RANGE) {
+  /** digit_lab.styles.frame_like_mnist; `trace` (an object) gets the branches taken, for tests and the curious. */
+  function frameLikeMnist(img, stroke = STROKE_RANGE, trace = {}) {
     const {data, width: W, height: H} = img;
     let mx = -Infinity;
     for (let i = 0; i < data.length; i++) if (data[i] > mx) mx = data[i];
@@ -178,18 +201,22 @@
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) crop[y * w + x] = f32(data[(y + r0) * W + x + c0] / mxf);
     const scale = WORK_SIZE / Math.max(h, w);
     const hw = Math.max(1, roundHalfUp(h * scale)), ww = Math.max(1, roundHalfUp(w * scale));
+    trace.crop = [w, h]; trace.upscaled = scale >= 1;
     let work = resize(image(crop, w, h), ww, hw, scale < 1 ? 'box' : 'bilinear');
+    trace.k = 0; trace.erosions = 0; trace.applied = 0;
     if (stroke) {
       const sw = strokeWidth(work) * MNIST_BOX / WORK_SIZE;  // at the 20-px scale
       let k = 0;  // pixels to add (dilate) or remove (erode) on each side of the stroke, at the working scale
       if (stroke[1] != null && sw > stroke[1]) k = -roundHalfUp((sw - stroke[1]) * WORK_SIZE / MNIST_BOX / 2);
       else if (stroke[0] != null && sw < stroke[0]) k = roundHalfUp((stroke[0] - sw) * WORK_SIZE / MNIST_BOX / 2);
-      if (k > 0) work = rankFilter(work, k, true);
+      trace.strokeWidth = sw; trace.k = k;
+      if (k > 0) { work = rankFilter(work, k, true); trace.applied = k; }
       while (k < 0) {  // erode, but never so far that a part of the digit (the stem of a blobby 9) disappears:
         const eroded = rankFilter(work, -k, false);  // then the ink's box shrinks by more than the erosion
+        trace.erosions++;
         if (maxOf(eroded.data) > 0.5) {
           const b0 = bbox(work, 0.5), b1 = bbox(eroded, 0.5);
-          if (b0.every((v, i) => Math.abs(b1[i] - v) <= -k + 2)) { work = eroded; break; }
+          if (b0.every((v, i) => Math.abs(b1[i] - v) <= -k + 2)) { work = eroded; trace.applied = k; break; }
         }
         k += 1;
       }
@@ -208,8 +235,10 @@
     }
     cy /= tot; cx /= tot;
     const clip = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
-    const top = clip(roundHalfUp(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - hs);   // centre of mass to pixel (14, 14),
-    const left = clip(roundHalfUp(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - ws);  // never pushing ink out of the frame
+    const top0 = roundHalfUp(MNIST_SIZE / 2 - cy), left0 = roundHalfUp(MNIST_SIZE / 2 - cx);
+    const top = clip(top0, 0, MNIST_SIZE - hs);     // centre of mass to pixel (14, 14),
+    const left = clip(left0, 0, MNIST_SIZE - ws);   // never pushing ink out of the frame
+    trace.small = [ws, hs]; trace.clipped = [left !== left0, top !== top0];
     const out = new Float32Array(MNIST_SIZE * MNIST_SIZE);
     for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) out[(top + y) * MNIST_SIZE + left + x] = sd[y * ws + x];
     return out;
@@ -223,11 +252,14 @@
     return n % 2 ? a[mid] : f32(f32(a[mid - 1] + a[mid]) / 2);
   }
 
-  /** Grey image (light or dark ink) -> Float32Array(784), row-major 28x28 in [0,1], light ink on dark. */
-  function toMnist(img, stroke = STROKE_RANGE) {
+  /** Grey image (light or dark ink) -> Float32Array(784), row-major 28x28 in [0,1], light ink on dark.
+   * `trace` (an object) gets the branches taken: shrunk first, inverted, crop size, stroke width and the pixels
+   * added (k > 0) or removed (k < 0), erosion attempts, placement clipped at the frame. */
+  function toMnist(img, stroke = STROKE_RANGE, trace = {}) {
     let g = image(Float32Array.from(img.data), img.width, img.height);
     checkSize(g.width, g.height);
-    if (Math.max(g.width, g.height) > WORK_MAX) {  // same result, bounded time
+    trace.shrunk = Math.max(g.width, g.height) > WORK_MAX;
+    if (trace.shrunk) {  // same result, bounded time
       const s = WORK_MAX / Math.max(g.width, g.height);
       g = resize(g, Math.max(1, roundHalfUp(g.width * s)), Math.max(1, roundHalfUp(g.height * s)), 'box');
     }
@@ -239,6 +271,7 @@
     for (let y = 0; y < h; y++) for (let x = 0; x < r; x++) ring.push(d[y * w + x]);
     for (let y = 0; y < h; y++) for (let x = w - r; x < w; x++) ring.push(d[y * w + x]);
     let bg = median(ring);
+    trace.inverted = bg > 0.5;
     if (bg > 0.5) {  // dark ink on light paper
       for (let i = 0; i < d.length; i++) d[i] = f32(1 - d[i]);
       bg = 1 - bg;
@@ -258,12 +291,15 @@
     }
     const need = Math.max(4, pyRound(MIN_INK * d.length));
     if (nInk < need) throw new BlankError(`the image looks blank: only ${nInk} pixels of ink (need ${need})`);
-    return frameLikeMnist(g, stroke);
+    return frameLikeMnist(g, stroke, trace);
   }
 
   /** Canvas / decoded image pixels (RGBA) -> the 28x28 model input. */
-  function fromRGBA(rgba, width, height, stroke = STROKE_RANGE) { return toMnist(grayFromRGBA(rgba, width, height), stroke); }
+  function fromRGBA(rgba, width, height, stroke = STROKE_RANGE, trace = {}) {
+    return toMnist(grayFromRGBA(rgba, width, height, trace), stroke, trace);
+  }
 
   return {pyRound, roundHalfUp, resize, grayFromRGBA, frameLikeMnist, toMnist, fromRGBA, BlankError,
-          MNIST_SIZE, MNIST_BOX, WORK_SIZE, STROKE_RANGE};
+          MNIST_SIZE, MNIST_BOX, WORK_SIZE, STROKE_RANGE, MIN_SIDE, MAX_PIXELS, WORK_MAX, MIN_CONTRAST, MIN_INK,
+          NOISE_FLOOR, CROP_THRESH};
 }));
