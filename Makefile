@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev,tfjs
+EXTRAS ?= dev,tfjs,docs
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 # nbdev_test runs notebooks in parallel; each gets one BLAS thread so 2 cores are not oversubscribed
@@ -39,3 +39,9 @@ test: nbtest pytest
 
 clean-venv:
 	rm -rf $(VENV)
+
+# the course website in _docs/: Sphinx + myst-nb render the notebooks' stored outputs (nothing is re-run), the API
+# reference from docments, and the `digit-lab export --format web` page as a live demo; works offline (docs/build.py)
+.PHONY: docs
+docs: install
+	$(BIN)/python docs/build.py

@@ -69,6 +69,12 @@ def parse(p:CommandParser, argv:list[str]|None=None) -> argparse.Namespace:
     a = p.parse_args(argv)
     for k, (full, quick) in a._quick.items():
         if getattr(a, k) is None: setattr(a, k, quick if a.quick else full)
+    a._path = Path(a.results or RESULTS / f"{a._script}.json")
+    if not a.no_results and not getattr(a, "worker", None):  # fail now, not after the whole run
+        try: a._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e: p.error(f"cannot write results to {a._path}: {e.strerror or e}")
+        if a._path.is_dir() or not os.access(a._path.parent, os.W_OK):
+            p.error(f"cannot write results to {a._path}: not a writable file path (use --results FILE or --no-results)")
     a._started, a._t0 = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     env = " ".join(f"{k}={os.environ[k]}" for k in THREAD_ENV if k in os.environ)
     args = sys.argv[1:] if argv is None else argv
@@ -157,9 +163,8 @@ def report(a:argparse.Namespace, # from `parse`
           f"{' (QUICK run: not timing evidence)' if a.quick else ''}\n\n{res['table']}")
     if notes: print(f"\n{notes}")
     if not a.no_results:
-        path = a.results or RESULTS / f"{a._script}.json"
-        atomic_write(path, json.dumps(res, indent=1) + "\n")
-        print(f"\nwrote {_shown(path)}", file=sys.stderr)
+        atomic_write(a._path, json.dumps(res, indent=1) + "\n")
+        print(f"\nwrote {_shown(a._path)}", file=sys.stderr)
     return res
 
 

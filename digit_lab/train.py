@@ -605,7 +605,7 @@ class OnStep(Callback):
     def __init__(self, f): self.f = f
     def after_batch(self): self.f(self.learn.step, self.learn.loss_value)
 
-# %% ../nbs/04_train.ipynb #6ddbc99d
+# %% ../nbs/04_train.ipynb #12c4c2a1
 def _check_fit_args(epochs, bs, lr, clip, patience, progress):
     if not (isinstance(epochs, numbers.Integral) and epochs >= 1): raise ValueError(f"epochs={epochs!r} must be a whole number >= 1.")
     if not (isinstance(bs, numbers.Integral) and bs >= 1): raise ValueError(f"bs={bs!r} must be a whole number >= 1.")
@@ -632,7 +632,7 @@ def fit_callbacks(sched="onecycle", pct_start=0.25, clip=None, augment=None, dty
     if on_step is not None: cbs.append(OnStep(on_step))
     return cbs
 
-# %% ../nbs/04_train.ipynb #eddd67e2
+# %% ../nbs/04_train.ipynb #c4b695ec
 def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0,1] and int64 labels (any device)
         valid:tuple|None=None, # `(x, y)` held out from the training set, scored after every epoch; None = no validation
         epochs:int=1, bs:int=128, lr:float=3e-3, # peak learning rate
@@ -669,11 +669,11 @@ def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0
                     loss_func=CrossEntropy(label_smoothing), extra=extra, seed=seed, device=dev, arch=arch, cbs=[*parts, *cbs])
     return learn.fit()
 
-# %% ../nbs/04_train.ipynb #353b83a9
+# %% ../nbs/04_train.ipynb #b53447d6
 # Temporary, until 05_evaluate, 09_cli and bench/ import these from their new modules: names that used to live here.
 _MOVED = {**dict.fromkeys(("cpu_has_amx", "machine_name", "peak_rss_mb"), "device"),
           **dict.fromkeys(("Recipe", "RECIPES", "CARD_FIELDS", "get_recipe", "recipe_table", "light_augment", "augment_preset",
-                           "training_data", "styles_accuracy", "train_recipe", "cli", "ship"), "recipes")}
+                           "training_data", "styles_accuracy", "train_recipe", "cli", "add_cli_arguments", "run_cli", "ship"), "recipes")}
 
 def __getattr__(name):
     if name not in _MOVED: raise AttributeError(f"module 'digit_lab.train' has no attribute {name!r}")

@@ -339,7 +339,8 @@ def _title(nb):
 
 
 def _toc_entry(stem, nb, prefix=True):
-    title = _title(nb) or stem
+    "`01 · Data <01_data>`: the sidebar shows the lesson's number and its title up to the colon (nbdev's style)."
+    title = (_title(nb) or stem).split(": ")[0]
     num = re.match(r"^(\d+[a-z]?)_", stem)
     if prefix and num: title = f"{num.group(1)} · {title}"
     return f"{title} <{stem}>"

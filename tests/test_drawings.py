@@ -4,6 +4,7 @@ Canvases come from `digit_lab.styles.synth_canvases` with seeds the training nev
 < 10,000, the notebooks 10,000-10,999): 27 handwriting styles (crossed 7, 1 with flag and foot, open 4, small-loop 6
 and 9, ...), large and centred or small and anywhere, pens 8-28 px, white on black and black on white. The
 "irregular" set is drawn with more jitter than any training digit (`HARD_JITTER`: tremor, slant, rotation, stretch).
+The notebook `05_inference` shows the same measurements with figures.
 Each canvas goes through `DigitPredictor.from_pretrained().predict(canvas)`, exactly what a user calls.
 Run `pytest -s tests/test_drawings.py` to see the per-style tables.
 """
@@ -47,7 +48,7 @@ def test_every_style_placement_and_polarity(drawn):
         assert not low, f"{name}: {key} groups under 95%: {low}"
 
 def test_naive_canvas_resize_is_worse(predictor, drawn):
-    "The seed projects' preprocessing (shrink the whole canvas to 28x28) on the same drawings: small digits fail."
+    "The usual shortcut of drawing demos (shrink the whole canvas to 28x28) on the same drawings: small digits fail."
     name, canvases, labels, info, ok = drawn
     x = torch.from_numpy(np.stack([naive_resize(c) for c in canvases]))[:, None]
     naive_ok = predictor.probabilities(x).argmax(1).numpy() == labels

@@ -39,5 +39,18 @@ def test_json_and_bad_files(files):
     assert err.count("digit-lab predict:") == 3 and "Traceback" not in err
 
 def test_unknown_model(files):
+    "A wrong argument is refused before any work: exit status 2, one line naming it and the models there are."
     code, out, err = run(files / "seven.png", "--model", "nope")
-    assert code != 0 and "nope" in err and "Traceback" not in err
+    assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert "unknown model 'nope'" in err and "best" in err
+
+def test_bad_weights_dir(files, tmp_path):
+    code, out, err = run(files / "seven.png", "--weights-dir", tmp_path / "nowhere")
+    assert code == 2 and "is not a folder" in err and err.count("\n") == 1
+
+def test_long_and_odd_file_names(files, tmp_path):
+    "Names too long for the file system, or naming a folder: one line each, the other images still read."
+    code, out, err = run(files / "seven.png", "x" * 5000 + ".png", tmp_path, "--json")
+    rows = json.loads(out)
+    assert code == 1 and rows[0]["digit"] == 7 and ["error" in r for r in rows] == [False, True, True]
+    assert err.count("digit-lab predict:") == 2 and max(map(len, err.splitlines())) < 330 and "Traceback" not in err

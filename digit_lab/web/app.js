@@ -6,7 +6,7 @@
   const pad = $('pad'), ctx = pad.getContext('2d', {willReadFrequently: true});
   const preview = $('preview'), pctx = preview.getContext('2d');
   const PEN = 18, INK = '#111', PAPER = '#fff';  // to_mnist brings any pen width into MNIST's range anyway
-  const DEBOUNCE_MS = 80;                          // at most one prediction per 80 ms while drawing
+  const THROTTLE_MS = 80;  // while drawing, at most one prediction per THROTTLE_MS (a throttle: the guess follows the pen)
   const state = {model: null, drawing: false, dirty: false, last: null, timer: null};
   const lab = window.digitLab = {
     ready: false, error: null, backend: null, info: {}, loadMs: null, readyAt: null,
@@ -83,8 +83,8 @@
     predictPixels(img.data, img.width, img.height);
   }
 
-  function predictSoon() {  // debounced while drawing
-    if (!state.timer) state.timer = setTimeout(() => { state.timer = null; predictNow(); }, DEBOUNCE_MS);
+  function predictSoon() {  // throttled while drawing: the first event schedules a prediction, later ones wait for it
+    if (!state.timer) state.timer = setTimeout(() => { state.timer = null; predictNow(); }, THROTTLE_MS);
   }
 
   /** Milliseconds of `n` predictions on the last input (after warm-up), for the latency test. */
