@@ -4,7 +4,7 @@ processes, and the results file it writes, `bench/results/<script>.json`, with t
 The file's keys are documented in bench/results/README.md; notebooks and the README render from them.
 """
 from __future__ import annotations
-import argparse, datetime, json, os, platform, shlex, subprocess, sys, time
+import argparse, datetime, json, os, platform, shlex, subprocess, sys, tempfile, time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -14,8 +14,8 @@ SCHEMA = 1                                         # bumped if a key changes mea
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")
 
 if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))  # `import digit_lab` from a plain clone, too
-from digit_lab.core import (CommandParser, atomic_write, data_dir, nonnegative_int, positive_float,  # noqa: E402
-                            positive_int)
+from digit_lab.core import CommandParser, atomic_write, data_dir  # noqa: E402
+from digit_lab.core import nonnegative_int, positive_float, positive_int  # noqa: E402, F401 (the scripts' argument types)
 
 
 def seed_list(s:str) -> list[int]:
@@ -71,10 +71,12 @@ def parse(p:CommandParser, argv:list[str]|None=None) -> argparse.Namespace:
         if getattr(a, k) is None: setattr(a, k, quick if a.quick else full)
     a._path = Path(a.results or RESULTS / f"{a._script}.json")
     if not a.no_results and not getattr(a, "worker", None):  # fail now, not after the whole run
-        try: a._path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e: p.error(f"cannot write results to {a._path}: {e.strerror or e}")
-        if a._path.is_dir() or not os.access(a._path.parent, os.W_OK):
-            p.error(f"cannot write results to {a._path}: not a writable file path (use --results FILE or --no-results)")
+        try:
+            if a._path.is_dir(): raise IsADirectoryError(21, "it is a folder")
+            a._path.parent.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=a._path.parent, prefix=".write-test-"); os.close(fd); os.unlink(probe)
+        except OSError as e:
+            p.error(f"cannot write results to {a._path}: {e.strerror or e}; use --results FILE or --no-results")
     a._started, a._t0 = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     env = " ".join(f"{k}={os.environ[k]}" for k in THREAD_ENV if k in os.environ)
     args = sys.argv[1:] if argv is None else argv

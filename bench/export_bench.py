@@ -49,7 +49,8 @@ def main(argv=None):
         print(f"{name}: done", file=sys.stderr, flush=True)
     heads = {"state_dict_kib": "PyTorch state_dict (KiB)", "onnx_kib": "ONNX (KiB)", "tfjs_kib": "TF.js (KiB)",
              "tfjs_float16_kib": "TF.js float16 (KiB)", "tfjs_uint8_kib": "TF.js uint8 (KiB)",
-             "torch_ms": "PyTorch (ms)", "onnxruntime_ms": "onnxruntime (ms)", "tfjs_node_ms": "TF.js Node wasm (ms/img, batch 1000)"}
+             "torch_ms": "PyTorch (ms)", "onnxruntime_ms": "onnxruntime (ms)",
+             "tfjs_node_ms": "TF.js Node wasm (ms/img, batch 1000)"}
     cols = [("model", "model"), ("arch", "architecture"), ("params", "params"), ("precision", "precision")]
     cols += [(k, h, ".3f" if k.endswith("_ms") else ",.1f") for k, h in heads.items() if k in summary[0]]
     R.report(a, summary, summary, cols, settings=dict(runs=a.runs, threads=1, tfjs=not a.no_tfjs, node=a.node,

@@ -33,7 +33,8 @@ def main(argv=None):
     cols = [("model", "model"), ("params", "params"), ("mmacs", "multiply-adds (M)"), ("kb", "float32 size (KB)", ",.1f"),
             ("precision", "precision"), ("train_img_s", "training images/s"),
             ("channels_last_img_s", "training images/s, channels_last")]
-    R.report(a, summary, summary, cols, notes=f"batch {a.bs}, {a.min_run_time:g} s of timed steps per measurement, torch threads {torch.get_num_threads()}")
+    R.report(a, summary, summary, cols, notes=f"batch {a.bs}, {a.min_run_time:g} s of timed steps per measurement, "
+             f"torch threads {torch.get_num_threads()}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     python bench/speed.py [--seeds 0,1,2] [--precision auto|fp32|bf16|both] [--threads N] [--quick]
 
 The comparison is our re-implementation of https://github.com/tuomaso/train_mnist_fast (`8_Final`:
-bench/baselines/train_mnist_fast.py, float32 as published). Ours is `digit_lab.train.train_recipe("speed")`, what
+bench/baselines/train_mnist_fast.py, float32 as published). Ours is `digit_lab.recipes.train_recipe("speed")`, what
 `digit-lab train --recipe speed` runs, on the CPU in each precision asked for (`auto`: bfloat16 and float32 on CPUs
 with AMX, float32 elsewhere). Every run is a fresh process; runs are interleaved seed by seed (theirs, ours in each
 precision, next seed...), so a busy machine slows all alike. Times are the training loop only for both (data loading
@@ -21,7 +21,7 @@ THEIRS = "tuomaso/train_mnist_fast one-epoch"
 
 def ours(recipe:str, seed:int, precision:str, root) -> dict:
     "One training run of our recipe in this process."
-    from digit_lab.train import train_recipe
+    from digit_lab.recipes import train_recipe
     _, hist, m = train_recipe(recipe, seed=seed, device="cpu", root=root, progress=None,
                               amp="bf16" if precision == "bf16" else "off")
     return dict(train_s=round(hist.seconds[-1], 3), test_accuracy=m["test_accuracy"], precision=m["precision"])
@@ -38,6 +38,8 @@ def main(argv=None):
     if a.worker:
         seed, precision = a.worker.split(":")
         R.emit(ours(a.recipe, int(seed), precision, a.data)); return
+    from digit_lab.recipes import RECIPES
+    if a.recipe not in RECIPES: p.error(f"unknown recipe {a.recipe!r}; choose from {', '.join(RECIPES)}")
     R.use_threads(a.threads); precs = R.precisions(a.precision)
     runs = []
     for s in a.seeds:
@@ -48,14 +50,15 @@ def main(argv=None):
             runs.append(dict(seed=s, recipe=a.recipe, **r))
         print(f"seed {s}: " + "; ".join(f"{r['recipe']} {r['precision']} {r['train_s']:.2f} s {r['test_accuracy']:.2f}%"
                                         for r in runs if r["seed"] == s), file=sys.stderr, flush=True)
-    summary, figures = [], {}
+    summary, figures, t_theirs = [], {}, None
     for name, pr, key in [(THEIRS, "fp32", "theirs")] + [(a.recipe, pr, f"ours_{pr}") for pr in precs]:
         rs = [r for r in runs if r["recipe"] == name and r["precision"] == pr]
         t, accs = R.mean([r["train_s"] for r in rs]), [r["test_accuracy"] for r in rs]
+        t_theirs = t_theirs or t
         row = dict(recipe=f"`{name}`" if name == a.recipe else name, precision=pr, seeds=len(rs), train_s_mean=round(t, 2),
                    test_accuracy_mean=round(R.mean(accs), 2), test_accuracy_min=min(accs), test_accuracy_max=max(accs))
-        row["time_vs_theirs"] = round(t / summary[0]["train_s_mean"], 2) if summary else 1.0
-        summary.append(row)
+        summary.append(dict(row, time_vs_theirs=round(t / t_theirs, 2)))
+        row = summary[-1]
         figures.update({f"{key}_train_s": row["train_s_mean"], f"{key}_accuracy": row["test_accuracy_mean"],
                         f"{key}_time_ratio": row["time_vs_theirs"]})
     cols = [("recipe", "recipe"), ("precision", "precision"), ("seeds", "seeds"), ("train_s_mean", "train time (s), mean"),

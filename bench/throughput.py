@@ -66,7 +66,8 @@ def config(s:str) -> list[str]:
     for c in cs:
         bs, *rest = c.split(":")
         if not (bs.isdigit() and int(bs) > 0 and rest in ([], ["glibc"])):
-            raise argparse.ArgumentTypeError(f"{s!r}: expected batch sizes, each optionally with :glibc, e.g. 64,256,64:glibc")
+            raise argparse.ArgumentTypeError(f"{s!r}: expected batch sizes, each optionally with :glibc, "
+                                             "e.g. 64,256,64:glibc")
     return cs
 
 

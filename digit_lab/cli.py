@@ -13,7 +13,7 @@ __all__ = ['COMMANDS', 'USER_ERRORS', 'build_parser', 'main', 'run_main']
 # %% ../nbs/09_cli.ipynb #4e7acea9
 COMMANDS = {  # command: (module, what it does)
     "data": ("digit_lab.data", "fetch or check MNIST and print its statistics"),
-    "train": ("digit_lab.train", "train a recipe and write metrics.json and the weights"),
+    "train": ("digit_lab.recipes", "train a recipe and write metrics.json and the weights"),
     "evaluate": ("digit_lab.evaluate", "evaluate shipped or trained weights on MNIST or a folder of images"),
     "predict": ("digit_lab.inference", "read digits from image files"),
     "export": ("digit_lab.export", "export a model to ONNX, TensorFlow.js or a static web page"),
@@ -22,7 +22,7 @@ COMMANDS = {  # command: (module, what it does)
 def _prepare_for(command:str) -> dict:
     "Folder datasets read by `evaluate` are prepared exactly like single images are by `predict`."
     if command != "evaluate": return {}
-    from digit_lab.inference import to_mnist  # evaluate (05) cannot import inference (06) itself
+    from digit_lab.inference import to_mnist  # so that `digit_lab.evaluate` need not depend on `digit_lab.inference`
     return {"prepare": to_mnist}
 
 # %% ../nbs/09_cli.ipynb #717b7b1c

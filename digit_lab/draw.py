@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_draw.ipynb #c8495455
 from __future__ import annotations
-import asyncio, io, itertools, time
+import asyncio, contextlib, io, itertools, os, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +12,10 @@ from PIL import Image
 import ipywidgets as widgets
 from html import escape as html_escape
 from ipycanvas import Canvas, hold_canvas
+from .core import atomic_write, data_dir
 from .styles import render_strokes
 from .inference import DigitPredictor
-from .models import shipped_models
+from .hub import shipped_models
 
 # %% auto #0
 __all__ = ['PAD_CSS', 'Drawing', 'result_html', 'preview_png', 'save_drawing', 'DrawPad', 'stroke_events', 'send_events']
@@ -116,23 +117,39 @@ def preview_png(img:np.ndarray|None, # float [28,28] in [0,1], or None for an em
     return buf.getvalue()
 
 # %% ../nbs/08_draw.ipynb #b149b5f6
+def _png(img) -> bytes:
+    "A uint8 grey (or RGB/RGBA) image as PNG bytes"
+    a = np.asarray(img)
+    if a.dtype != np.uint8 or not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))) or min(a.shape[:2]) < 1:
+        raise ValueError(f"a drawing must be a uint8 image [H,W] or [H,W,3|4], not {a.dtype} {a.shape}")
+    buf = io.BytesIO(); Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
 def save_drawing(img:np.ndarray, # uint8 image (the pad's raster)
                  digit:int, # its label, 0-9
-                 root:str|Path="data/drawn", # dataset folder; the image goes into `root/{digit}/`
+                 root:str|Path|None=None, # dataset folder (default `data_dir("drawn")`); the image goes into `root/{digit}/`
                 ) -> Path: # the new file
-    "Save `img` as a new PNG in the folder dataset `root`, never overwriting a file."
+    "Save `img` as a new PNG in the folder dataset `root`: complete or not at all, never overwriting a file."
     if isinstance(digit, str) and digit.isdigit(): digit = int(digit)
     if not isinstance(digit, (int, np.integer)) or isinstance(digit, bool) or not 0 <= digit <= 9:
         raise ValueError(f"the label must be a digit 0-9, got {digit!r}; pick the digit you drew")
-    folder = Path(root) / str(int(digit))
+    data = _png(img)
+    folder = Path(data_dir("drawn") if root is None else root).expanduser() / str(int(digit))
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for i in itertools.count():
-        path = folder / f"drawn_{stamp}_{i:03d}.png"
-        try:
-            with open(path, "xb") as f: Image.fromarray(np.asarray(img, np.uint8)).save(f, format="PNG")
-            return path
-        except FileExistsError: continue
+    fd, staged = tempfile.mkstemp(dir=folder, prefix=".drawn-", suffix=".partial"); os.close(fd)
+    try:
+        atomic_write(staged, data)  # the whole PNG, under a hidden name
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for i in itertools.count():
+            path = folder / f"drawn_{stamp}_{i:03d}.png"
+            try: os.link(staged, path); return path  # one step, and never over an existing file
+            except FileExistsError: continue
+            except OSError: pass  # no hard links on this drive (FAT, some network drives): claim the name, then fill it
+            try: os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError: continue
+            os.replace(staged, path); return path
+    finally:
+        with contextlib.suppress(FileNotFoundError): os.unlink(staged)
 
 # %% ../nbs/08_draw.ipynb #35875679
 class _PadEvents:
@@ -278,13 +295,13 @@ class DrawPad(_PadEvents, _PadPredictions, _PadSaving, widgets.VBox):
     def __init__(self, model=None, # None (best shipped model), a recipe name, a torch model or a `DigitPredictor`
                  size:int=280, # canvas side in pixels
                  brush:int=18, # pen width in pixels
-                 save_dir:str|Path="data/drawn", # where Save puts drawings: `save_dir/{digit}/*.png`
+                 save_dir:str|Path|None=None, # where Save puts drawings, `save_dir/{digit}/*.png` (default `data_dir("drawn")`)
                  live_every:float=0.25, # while drawing, predict at most this often (seconds; 0: only when a stroke ends)
                  min_size:float=0.08, min_ink:float=0.002): # less than this is a speck, not a digit (see `Drawing`)
         super().__init__()
         self.predictor = _as_predictor(model)
         self.drawing = Drawing(size, min_size=min_size, min_ink=min_ink)
-        self.save_dir, self.live_every = Path(save_dir), live_every
+        self.save_dir, self.live_every = Path(data_dir("drawn") if save_dir is None else save_dir).expanduser(), live_every
         self.prediction, self.preview, self._timer, self._pen = None, None, None, None
         self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(width=f"{size}px", height=f"{size}px"))
         self.canvas.add_class("dl-canvas")

@@ -148,6 +148,7 @@ def train_recipe(name:str, # a name in `RECIPES`
                  model:str|None=None, # train this architecture with the recipe's hyperparameters instead
                  resume:bool=False, progress:str|None="auto", tensorboard:str|Path|None=None,
                  command:str|None=None, # recorded in metrics.json (the CLI passes its command line)
+                 cbs:list=(), # more callbacks for `fit` (see `digit_lab.train.Callback`)
                  **overrides, # other `Recipe` fields, as given: bs=64, lr=1e-3, clip=None (no clipping), amp="off"
                 ) -> tuple:
     "Train a named recipe; returns `(model, history, metrics)` (metrics None if interrupted) and writes them to `out`."
@@ -160,7 +161,7 @@ def train_recipe(name:str, # a name in `RECIPES`
     net = get_model(r.arch, **r.arch_kwargs)
     hist = fit(net, (xt, yt), (xv, yv) if xv is not None else None, extra=extra, augment=augment_preset(r.augment),
                device=dev, seed=seed, ckpt_dir=out / "checkpoints" if out else None, resume=resume, progress=progress,
-               tensorboard=tensorboard, arch=r.arch, **r.fit_kwargs())
+               tensorboard=tensorboard, arch=r.arch, cbs=cbs, **r.fit_kwargs())
     if hist.stopped == "interrupted": return net, hist, None
     wall = time.perf_counter() - t_start  # data preparation (synthetic digits included) + training
     x_test, y_test = mnist_floats(root, train=False)

@@ -7,14 +7,17 @@
    entry. Notebooks are never executed.
 2. Write the API reference (one page per module) from each module's `__all__`: signature as written in the source,
    docstring, and the parameter table nbdev's `show_doc` gives from fastcore's docments.
-3. Export the drawing page (`digit-lab export --model best --format web`) into the site as the live demo.
+3. Export the drawing page (`digit-lab export --model best --format web`) into the site as the live demo (in the
+   background while Sphinx runs, and only when the page, the weights or the export code changed).
 4. Run Sphinx (myst-nb, sphinx-book-theme; configuration in docs/conf.py) and swap the result into _docs/ only if
    the build succeeds.
 
 We keep this small generator because Sphinx's autodoc cannot read docments, and nbdev's own `nbdev_docs` needs Quarto.
 """
-import argparse, ast, configparser, hashlib, importlib, importlib.util, inspect, json, os, re, shutil, subprocess, sys, textwrap, time
+import argparse, ast, configparser, hashlib, importlib, importlib.util, inspect, json, os, re, shutil, subprocess, sys
+import textwrap, time
 from pathlib import Path
+from urllib.parse import unquote
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -33,7 +36,7 @@ STAMP = ".digit-lab-build.json"  # written last into _docs: what was built from 
 
 DIRECTIVE = re.compile(r"^\s*#\s*\|\s?(.*)$")
 FENCE = re.compile(r"^\s*(```|~~~)")
-CODE_SPAN = re.compile(r"(?<!\[)(?<!`)`([^`\n]+)`(?!`)(?!\]\()")
+CODE_SPAN = re.compile(r"(\[?)(\{[^{}`\s]+\})?(`+)([^`\n]+?)\3(?!`)")  # left to right: spans pair up as in markdown
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 
 
@@ -217,6 +220,7 @@ def api_names():
         modname = module_of(nb)
         if not modname: continue
         mod = importlib.import_module(f"{LIB}.{modname}")
+        found[f"{LIB}.{modname}"] = f"{LIB}.{modname}"  # the module's page
         for name in getattr(mod, "__all__", []):
             full = f"{LIB}.{modname}.{name}"
             seen.setdefault(name, set()).add(full)
@@ -248,8 +252,10 @@ def _directives(source):
 def link_names(md, names, pages, depth):
     "`name` in markdown prose -> a link to its API entry (and `01_data` to its page), like nbdev's docs."
     up = "../" * depth
-    def sub(m):
-        text = m.group(1)
+    def sub(m, links=()):
+        bracket, role, ticks, text = m.groups()
+        if bracket or role or len(ticks) > 1 or any(a <= m.start() < b for a, b in links):
+            return m.group(0)  # in a link's text, a role, or ``code``
         key = text[:-2] if text.endswith("()") else text
         if key in names: return f"{{py:obj}}`{text} <{names[key]}>`"
         if text in pages: return f"[`{text}`]({up}{pages[text]})"
@@ -260,23 +266,32 @@ def link_names(md, names, pages, depth):
         if fenced:
             if f and f.group(1) == fenced: fenced = None
         elif f: fenced = f.group(1)
-        elif not HEADING.match(line): line = CODE_SPAN.sub(sub, line)
+        elif not HEADING.match(line):
+            links = [m.span() for m in re.finditer(r"!?\[[^\]\n]*\]\([^)\n]*\)", line)]
+            line = CODE_SPAN.sub(lambda m: sub(m, links), line)
         out.append(line)
     return "\n".join(out)
 
 
 def repo_links(md, nb_dir, stage_dir):
-    "Relative links to files of the repository that are not pages of the site -> the file on the git host."
+    """Relative links to files of the repository that are not pages of the site -> the file on the git host;
+    images from elsewhere in the repository (e.g. bench/results) are copied into the site."""
     def sub(m):
-        label, target = m.group(1), m.group(2)
+        bang, label, target = m.group(1), m.group(2), m.group(3)
         if re.match(r"^([a-z]+:|#|/)", target): return m.group(0)
         path, _, frag = target.partition("#")
-        if (stage_dir / path).exists() or path.endswith(".ipynb"): return m.group(0)
-        repo_file = (nb_dir / path).resolve()
+        if (stage_dir / path).exists() or (path.endswith(".ipynb") and not bang): return m.group(0)
+        repo_file = (nb_dir / unquote(path)).resolve()
         try: rel = repo_file.relative_to(ROOT)
         except ValueError: return m.group(0)
+        if bang:
+            if not repo_file.is_file(): return m.group(0)  # Sphinx warns, the link test fails: fix the notebook
+            copy = SRC / "_repo" / rel
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo_file, copy)
+            return f"![{label}]({os.path.relpath(copy, stage_dir)})"
         return f"[{label}]({GIT_URL}/blob/{BRANCH}/{rel.as_posix()}{'#' + frag if frag else ''})"
-    return re.sub(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)", sub, md)
+    return re.sub(r"(!?)\[([^\]\n]*)\]\(([^)\s]+)\)", sub, md)
 
 
 def stage_notebook(src, dst, names, pages, extra_md=None):
@@ -367,7 +382,9 @@ def stage(log):
         bits.append(f"notebook: [`nbs/{p.name}`]({GIT_URL}/blob/{BRANCH}/{NBS.name}/{p.name})")
         lesson_nbs[p.stem] = stage_notebook(p, SRC / p.name, names, pages, "{.dl-meta}\n" + " · ".join(bits))
     for p in sols:
-        back = f"{{.dl-meta}}\nThe lesson: [{p.stem}](../{p.stem}.ipynb)" if p.stem in pages else None
+        first = next((c for c in json.loads(p.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "markdown"), None)
+        linked = first is not None and f"`{p.stem}`" in "".join(first["source"])  # its description links the lesson
+        back = f"{{.dl-meta}}\nThe lesson: [{p.stem}](../{p.stem}.ipynb)" if p.stem in pages and not linked else None
         solution_nbs[p.stem] = stage_notebook(p, SRC / "solutions" / p.name, names, pages, back)
     for mod, stem in modules:
         _write(SRC / "api" / f"{mod}.md", api_page(mod, stem))
@@ -386,12 +403,11 @@ def stage(log):
     toc = ["```{toctree}\n:hidden:\n:caption: Try it\n\nLive demo: draw a digit <demo>\n```"]
     toc.append("```{toctree}\n:hidden:\n:caption: Lessons\n\n" +
                "\n".join(_toc_entry(s, nb) for s, nb in lesson_nbs.items()) + "\n```")
-    if solution_nbs:
+    if solution_nbs:  # named after their lesson: "01 · Data"
         toc.append("```{toctree}\n:hidden:\n:caption: Solutions\n\n" +
-                   "\n".join(_toc_entry(s, nb).rsplit(" <", 1)[0] + f" <solutions/{s}>" for s, nb in solution_nbs.items())
-                   + "\n```")
-    toc.append("```{toctree}\n:hidden:\n:caption: Reference\n\nAPI reference <api/index>\n" +
-               "\n".join(f"{LIB}.{m} <api/{m}>" for m, _ in modules) + "\n```")
+                   "\n".join(_toc_entry(s, lesson_nbs.get(s, nb)).rsplit(" <", 1)[0] + f" <solutions/{s}>"
+                             for s, nb in solution_nbs.items()) + "\n```")
+    toc.append("```{toctree}\n:hidden:\n:caption: Reference\n\nAPI reference <api/index>\n```")
     home = stage_notebook(NBS / "index.ipynb", SRC / "index.ipynb", names, pages)
     home["cells"].append({"cell_type": "markdown", "id": "site-toc", "metadata": {}, "source": "\n\n".join(toc)})
     _write(SRC / "index.ipynb", json.dumps(home, indent=1, ensure_ascii=False))
@@ -422,30 +438,43 @@ def _digest(paths):
     return h.hexdigest()
 
 
-def export_demo(log):
-    "`digit-lab export --model best --format web` into _proc/docs/demo, redone only when what it depends on changed."
-    deps = [p for p in (ROOT / LIB / "web").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    deps += [p for p in (ROOT / LIB / "weights").glob("*") if p.is_file()]
-    deps += [ROOT / LIB / "export.py", ROOT / LIB / "models.py", ROOT / LIB / "__init__.py"]
-    key = _digest([p for p in deps if p.exists()])
-    cache = WORK / "demo"
-    if (cache / ".key").exists() and (cache / ".key").read_text() == key and (cache / "index.html").exists():
-        log("live demo: the cached export is up to date")
-        return cache
-    exe = Path(sys.executable).parent / "digit-lab"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from digit_lab.cli import main; sys.exit(main())"]
-    tmp = WORK / "demo.tmp"
-    if tmp.exists(): shutil.rmtree(tmp)
-    t = time.time()
-    r = subprocess.run(cmd + ["export", "--model", DEMO_MODEL, "--format", "web", "--out", str(tmp)],
-                       cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    if r.returncode != 0 or not (tmp / "index.html").exists():
-        raise SystemExit(f"docs: `digit-lab export --format web` failed ({r.returncode}):\n{(r.stderr or r.stdout)[-2000:]}")
-    (tmp / ".key").write_text(key)
-    if cache.exists(): shutil.rmtree(cache)
-    tmp.rename(cache)
-    log(f"live demo: exported the {DEMO_MODEL} model as a web page in {time.time() - t:.0f} s")
-    return cache
+class Demo:
+    """`digit-lab export --model best --format web` into _proc/docs/demo, in the background while Sphinx runs; redone
+    only when what it depends on (the page's files, the weights, the export code) changed."""
+    def __init__(self, log):
+        self.log, self.cache, self.proc = log, WORK / "demo", None
+        deps = [p for p in (ROOT / LIB / "web").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        deps += [p for p in (ROOT / LIB / "weights").glob("*") if p.is_file()]
+        deps += [ROOT / LIB / "export.py", ROOT / LIB / "models.py", ROOT / LIB / "__init__.py"]
+        self.key = _digest([p for p in deps if p.exists()])
+        if (self.cache / ".key").exists() and (self.cache / ".key").read_text() == self.key \
+                and (self.cache / "index.html").exists():
+            log("live demo: the cached export is up to date"); return
+        exe = Path(sys.executable).parent / "digit-lab"
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from digit_lab.cli import main; sys.exit(main())"]
+        self.tmp = WORK / "demo.tmp"
+        if self.tmp.exists(): shutil.rmtree(self.tmp)
+        WORK.mkdir(parents=True, exist_ok=True)
+        self.t, self.out = time.time(), open(WORK / "demo-export.log", "w+")
+        self.proc = subprocess.Popen(cmd + ["export", "--model", DEMO_MODEL, "--format", "web", "--out", str(self.tmp)],
+                                     cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+    def wait(self):
+        "The folder holding the exported page."
+        if self.proc is None: return self.cache
+        rc = self.proc.wait()
+        self.out.seek(0); text = self.out.read(); self.out.close()
+        if rc != 0 or not (self.tmp / "index.html").exists():
+            raise SystemExit(f"docs: `digit-lab export --format web` failed ({rc}):\n{text[-2000:]}")
+        (self.tmp / ".key").write_text(self.key)
+        if self.cache.exists(): shutil.rmtree(self.cache)
+        self.tmp.rename(self.cache)
+        self.log(f"live demo: exported the {DEMO_MODEL} model as a web page in {time.time() - self.t:.0f} s")
+        return self.cache
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None: self.proc.kill(); self.proc.wait()
 
 
 # ------------------------------------------------------------------ build
@@ -457,26 +486,30 @@ def build(quiet=False, jobs="1"):
             raise SystemExit(f"docs: the package {mod!r} is missing; install the docs extra: "
                              f"{sys.executable} -m pip install -e '.[docs]' (or `make docs`)")
     sys.path.insert(0, str(ROOT))
-    staged = stage(log)
-    demo = export_demo(log)
-    shutil.copytree(demo, SRC / "_extra" / "demo", ignore=shutil.ignore_patterns(".key", "README.md"))
-    from digit_lab.core import replace_folder
-    warnings_file = WORK / "sphinx-warnings.txt"
-    with replace_folder(OUT) as tmp:
-        t = time.time()
-        cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-j", str(jobs), "-c", str(DOCS),
-               "-d", str(WORK / "doctrees"), "-w", str(warnings_file), str(SRC), str(tmp)]
-        r = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        if r.returncode != 0: raise SystemExit(f"docs: sphinx-build failed ({r.returncode}); see {warnings_file}")
-        log(f"sphinx-build: {time.time() - t:.0f} s")
-        if any("mathjax/tex-chtml.js" in p.read_text(encoding="utf-8") for p in tmp.rglob("*.html")) \
-                and not (tmp / "_static" / "mathjax" / "tex-chtml.js").exists():
-            raise SystemExit("docs: a page has maths but MathJax is missing: pip install sphinx-mathjax-offline")
-        (tmp / ".nojekyll").touch()
-        (tmp / STAMP).write_text(json.dumps({**staged, "seconds": round(time.time() - t0, 1),
-                                             "inputs": _digest(inputs())}, indent=1))
+    made_from = _digest(inputs())  # before reading anything: a notebook saved meanwhile makes the site stale
+    demo = Demo(log)
+    try:
+        staged = stage(log)
+        from digit_lab.core import replace_folder
+        warnings_file = WORK / "sphinx-warnings.txt"
+        with replace_folder(OUT) as tmp:
+            t = time.time()
+            cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-j", str(jobs), "-c", str(DOCS),
+                   "-d", str(WORK / "doctrees"), "-w", str(warnings_file), str(SRC), str(tmp)]
+            r = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            if r.returncode != 0: raise SystemExit(f"docs: sphinx-build failed ({r.returncode}); see {warnings_file}")
+            log(f"sphinx-build: {time.time() - t:.0f} s")
+            if any("mathjax/tex-chtml.js" in p.read_text(encoding="utf-8") for p in tmp.rglob("*.html")) \
+                    and not (tmp / "_static" / "mathjax" / "tex-chtml.js").exists():
+                raise SystemExit("docs: a page has maths but MathJax is missing: pip install sphinx-mathjax-offline")
+            shutil.copytree(demo.wait(), tmp / "demo", ignore=shutil.ignore_patterns(".key", "README.md"))
+            (tmp / ".nojekyll").touch()
+            (tmp / STAMP).write_text(json.dumps({**staged, "seconds": round(time.time() - t0, 1), "inputs": made_from},
+                                                indent=1))
+    finally:
+        demo.stop()
     warnings = [w for w in warnings_file.read_text().splitlines() if w.strip()] if warnings_file.exists() else []
-    for w in warnings[:30]: log("warning:", w.replace(str(SRC) + "/", ""))
+    for w in warnings[:30]: log("warning:", textwrap.shorten(w.replace(str(SRC) + "/", ""), 300))
     log(f"built {OUT.relative_to(ROOT)}/index.html in {time.time() - t0:.0f} s ({len(warnings)} warnings); "
         f"view it: python -m http.server -d {OUT.relative_to(ROOT)} 8000, then open http://127.0.0.1:8000")
     return OUT

@@ -18,7 +18,7 @@ root_doc = "index"
 language = "en"
 
 extensions = ["myst_nb", "sphinx_copybutton", "sphinx.ext.mathjax", "sphinx.ext.githubpages"]
-exclude_patterns = ["_extra", "**.ipynb_checkpoints"]
+exclude_patterns = ["**.ipynb_checkpoints"]
 templates_path = []
 html_static_path = [str(ROOT / "docs" / "_static")]
 html_css_files = ["digit-lab.css"]
@@ -41,6 +41,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "show_navbar_depth": 1,
+    "navigation_depth": 2,  # lessons and API pages in the sidebar; their sections are in the page's own contents
 }
 pygments_style = "friendly"
 pygments_dark_style = "monokai"
@@ -91,8 +92,4 @@ def _copy_mathjax(app, exc):
 
 
 def setup(app):
-    # the live demo: the page `digit-lab export --format web` writes, copied into the site as it is (docs/build.py
-    # puts it in <source>/_extra/demo; Sphinx reads html_extra_path relative to this folder, so set it here)
-    extra = Path(app.srcdir) / "_extra"
-    if extra.is_dir(): app.config.html_extra_path = [str(extra)]
     app.connect("build-finished", _copy_mathjax)

@@ -1,13 +1,14 @@
 """DrawPad without a browser: synthetic mouse and touch events through the ipycanvas event path, on the best shipped
 model. Live (debounced) prediction runs on a real asyncio loop, as in a kernel."""
-import asyncio, time
+import asyncio, os, time
 from pathlib import Path
 import numpy as np
 import pytest
 from digit_lab.draw import DrawPad, Drawing, save_drawing, send_events, stroke_events
 from digit_lab.inference import DigitPredictor, to_mnist
-from digit_lab.models import model_card, shipped_models
+from digit_lab.hub import model_card, shipped_models
 from digit_lab.styles import STYLES, synth_strokes
+from PIL import Image
 
 
 def on_canvas(digit, style, seed, height, x, y):
@@ -147,6 +148,48 @@ def test_save_never_overwrites(tmp_path, monkeypatch):
     p.save_button.click()  # disabled in the browser; a click from code only reports
     assert "nothing to save" in p.status.value or p.save_button.disabled
     with pytest.raises(ValueError, match="digit 0-9"): save_drawing(np.zeros((8, 8), np.uint8), 12, tmp_path)
+
+
+def test_default_save_folder_is_the_course_data_folder(tmp_path, monkeypatch):
+    "Without save_dir, drawings go to digit_lab.core.data_dir('drawn') ($DIGIT_LAB_DATA here)"
+    monkeypatch.setenv("DIGIT_LAB_DATA", str(tmp_path / "data"))
+    p = DrawPad()
+    assert p.save_dir == tmp_path / "data" / "drawn"
+    send_events(p, stroke_events(on_canvas(7, "7_plain", 0, 200, 40, 40)))
+    path = p.save(7)
+    assert path.parent == tmp_path / "data" / "drawn" / "7" and path.exists()
+    assert save_drawing(np.full((8, 8), 255, np.uint8), 1).parent == tmp_path / "data" / "drawn" / "1"
+
+
+def test_failed_save_loses_nothing(tmp_path, monkeypatch):
+    "A save that fails (a full disk) says so, keeps the drawing on the pad and leaves no file, whole or partial"
+    import digit_lab.draw as draw
+    p = DrawPad(save_dir=tmp_path)
+    send_events(p, stroke_events(on_canvas(5, "5_two_strokes", 0, 200, 60, 40)))
+    strokes = [list(s) for s in p.drawing.strokes]
+    def full_disk(path, data): raise OSError(28, "No space left on device")
+    monkeypatch.setattr(draw, "atomic_write", full_disk)
+    p.label_picker.value = "5"
+    p.save_button.click()
+    assert "No space left" in p.status.value and p.drawing.strokes == strokes and p.prediction is not None
+    assert [f for f in tmp_path.rglob("*") if f.is_file()] == []
+    monkeypatch.undo()
+    p.save_button.click()  # the disk has room again: the same drawing is saved
+    assert len(list((tmp_path / "5").glob("*.png"))) == 1 and len(p.drawing) == 0
+
+
+def test_save_without_hard_links_never_overwrites(tmp_path, monkeypatch):
+    "On a drive without hard links (FAT, some network drives) the name is claimed first: still no overwriting"
+    def no_links(src, dst): raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr(time, "strftime", lambda fmt: "20260101-000000")
+    (tmp_path / "2").mkdir()
+    (tmp_path / "2" / "drawn_20260101-000000_000.png").write_bytes(b"someone else's file")
+    img = np.zeros((40, 40), np.uint8); img[10:30, 18:22] = 255
+    path = save_drawing(img, 2, tmp_path)
+    assert path.name == "drawn_20260101-000000_001.png" and (np.asarray(Image.open(path)) == img).all()
+    assert (tmp_path / "2" / "drawn_20260101-000000_000.png").read_bytes() == b"someone else's file"
+    assert sorted(f.name for f in (tmp_path / "2").iterdir()) == ["drawn_20260101-000000_000.png", path.name]
 
 
 def test_model_picker_and_model_argument(pad):

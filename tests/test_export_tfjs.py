@@ -2,7 +2,7 @@
 
 Whole MNIST test set on the WebAssembly backend for every shipped model, a subset on the pure-JS CPU backend,
 float16/uint8 weights, and the layer converter on every registry architecture. Needs the tfjs extra
-(pip install 'digit-lab[tfjs]') and `make js` (npm ci in tests/js).
+(pip install "digit-lab[tfjs]") and `make js` (npm ci in tests/js).
 """
 import json, os, time
 from pathlib import Path
@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from digit_lab.data import mnist_floats
-from digit_lab.models import shipped_models, get_model, MODEL_NAMES
+from digit_lab.hub import shipped_models
+from digit_lab.models import get_model, MODEL_NAMES
 from digit_lab import export as ex
 
 WEIGHTS = os.environ.get("DIGIT_LAB_WEIGHTS_DIR")
@@ -115,3 +116,43 @@ def test_cli_tfjs(tmp_path):
     size32 = ex.dir_bytes(tmp_path)
     assert ex.cli(["--format", "tfjs", "--out", str(tmp_path / "q"), "--quantize", "uint8", *extra]) == 0
     assert ex.dir_bytes(tmp_path / "q") < 0.35 * size32 + 16_000  # model.json is the same size in both
+
+
+def _tree(d):
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(Path(d).rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", ["tfjs", "web"])
+def test_failed_export_keeps_the_old_one(kind, tmp_path, monkeypatch):
+    "A failure half-way (after some files are written) leaves the earlier export complete and no temporary folder."
+    model, info = ex.export_model("tiny", untrained=True)
+    out = tmp_path / kind
+    write = (lambda o: ex.export_tfjs(model, o)) if kind == "tfjs" else (lambda o: ex.export_web(model, o, info))
+    write(out)
+    before = _tree(out)
+    def half_done(km, folder, quantize, metadata):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / "model.json").write_text("{}")  # a model.json pointing at shards that never come
+        raise OSError("disk full")
+    monkeypatch.setattr(ex, "_save_tfjs", half_done)
+    with pytest.raises(OSError, match="disk full"): write(out)
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [kind]
+    mj = json.loads((out / ("model.json" if kind == "tfjs" else "model/model.json")).read_text())
+    shards = [p for g in mj["weightsManifest"] for p in g["paths"]]
+    assert shards and all((out / ("" if kind == "tfjs" else "model") / p).is_file() for p in shards)
+
+
+def test_export_replaces_an_old_export_completely(tmp_path):
+    "Shards of an earlier, bigger export do not linger; a folder with other files is never replaced"
+    big = get_model("mlp", hidden=(2048, 1024)).eval()  # 3.7M weights: several 4 MB shards
+    small, _ = ex.export_model("tiny", untrained=True)
+    ex.export_tfjs(big, tmp_path / "m")
+    n_big = len(list((tmp_path / "m").glob("*.bin")))
+    ex.export_tfjs(small, tmp_path / "m")
+    mj = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert sorted(p.name for p in (tmp_path / "m").glob("*.bin")) == sorted(p for g in mj["weightsManifest"] for p in g["paths"])
+    assert n_big > len(list((tmp_path / "m").glob("*.bin")))
+    (tmp_path / "m" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="keep.txt, which is not part of a TF.js model"): ex.export_tfjs(small, tmp_path / "m")
+    assert (tmp_path / "m" / "keep.txt").read_text() == "mine"

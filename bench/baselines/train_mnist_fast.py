@@ -89,8 +89,9 @@ def main(argv=None):
                     train_s_mean=None, test_accuracy_mean=PUBLISHED["accuracy"])]
     cols = [("recipe", "recipe"), ("seeds", "runs"), ("precision", "precision"), ("train_s_mean", "train time (s), mean"),
             ("test_accuracy_mean", "test accuracy (%), mean"), ("test_accuracy_min", "min"), ("test_accuracy_max", "max")]
-    R.report(a, runs, summary, cols, figures=dict(test_accuracy_mean=acc, published_accuracy=PUBLISHED["accuracy"],
-             tolerance=TOLERANCE, matches_published=ok), settings=dict(seeds=a.seeds, threads=a.threads, published=PUBLISHED),
+    figures = dict(test_accuracy_mean=acc, published_accuracy=PUBLISHED["accuracy"], tolerance=TOLERANCE,
+                   matches_published=ok)
+    R.report(a, runs, summary, cols, figures, settings=dict(seeds=a.seeds, threads=a.threads, published=PUBLISHED),
              notes=f"mean test accuracy {acc:.2f}% over {len(runs)} seed(s) vs {PUBLISHED['accuracy']}% published: "
                    f"{'matches' if ok else 'DIFFERS'} (tolerance {TOLERANCE} points)")
     return 1 if len(runs) >= 3 and not ok else 0  # one or two seeds say too little to fail on
