@@ -23,8 +23,8 @@ MAX_PIXELS = 50_000_000   # 50 megapixels: larger is a mistake (or a decompressi
 WORK_MAX = 1024           # larger images are shrunk (area filter) to this side first: same result, bounded time
 
 def _short(text, n:int=120) -> str:
-    "`text` on one line, at most `n` characters: long paths keep their end (the file name)"
-    s = " ".join(str(text).split())
+    "`text` on one line, at most `n` characters: long paths keep their end (the file name), control characters escaped"
+    s = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(str(text).split()))
     return s if len(s) <= n else "..." + s[-(n - 3):]
 
 def _size_check(h, w, what="image"):
@@ -41,7 +41,8 @@ def _open(path):
     p, name = Path(path), _short(path)
     try: exists, is_dir, is_file = p.exists(), p.is_dir(), p.is_file()
     except (OSError, ValueError) as e:  # a name too long for the file system, or with a NUL character in it
-        raise ValueError(f"{_short(repr(str(path)), 100)} is not a usable file name ({type(e).__name__}); check the path") from None
+        why = getattr(e, "strerror", None) or str(e)
+        raise ValueError(f"not a usable file name ({why}): {_short(path, 100)}; check the path") from None
     if not exists: raise FileNotFoundError(f"no such image file: {name}")
     if is_dir: raise ValueError(f"{name} is a folder, not an image file")
     if not is_file: raise ValueError(f"{name} is not a regular file (a device or a pipe?); give an image file")

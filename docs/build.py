@@ -361,7 +361,7 @@ def _toc_entry(stem, nb, prefix=True):
     return f"{title} <{stem}>"
 
 
-def stage(log):
+def stage(log, demo_ok=True):
     "Write the Sphinx sources in _proc/docs/src; return what was staged."
     if SRC.exists(): shutil.rmtree(SRC)
     SRC.mkdir(parents=True)
@@ -398,7 +398,11 @@ def stage(log):
         api_index.append(f"| [`{LIB}.{mod}`]({mod}.md) | {_cell(doc)} | [{stem}](../{stem}.ipynb) |")
     api_index += ["", "```{toctree}", ":hidden:", ""] + [m for m, _ in modules] + ["```", ""]
     _write(SRC / "api" / "index.md", "\n".join(api_index))
-    _write(SRC / "demo.md", DEMO_PAGE.format(model=DEMO_MODEL))
+    export_nb = next((stem for mod, stem in modules if mod == "export"), None)
+    demo_links = {"model": DEMO_MODEL,
+                  "lesson": f"[{export_nb}]({export_nb}.ipynb)" if export_nb else "`export`",
+                  "to_mnist": f"{{py:obj}}`to_mnist <{names['to_mnist']}>`" if "to_mnist" in names else "`to_mnist`"}
+    _write(SRC / "demo.md", (DEMO_PAGE if demo_ok else NO_DEMO_PAGE).format(**demo_links))
     # the home page, with the site's table of contents (hidden: the sidebar shows it)
     toc = ["```{toctree}\n:hidden:\n:caption: Try it\n\nLive demo: draw a digit <demo>\n```"]
     toc.append("```{toctree}\n:hidden:\n:caption: Lessons\n\n" +
@@ -421,12 +425,19 @@ DEMO_PAGE = """# Live demo: draw a digit
 Draw a digit with the mouse, a pen or a finger: the `{model}` model reads it as you draw, in this page
 (TensorFlow.js, vendored with the page: nothing you draw is sent anywhere).
 
-This is the page `digit-lab export --model {model} --format web --out site/` writes (lesson
-[07_export](07_export.ipynb)); it uses the same preprocessing as {{py:obj}}`to_mnist <digit_lab.inference.to_mnist>`.
+This is the page `digit-lab export --model {model} --format web --out site/` writes (lesson {lesson}); it uses the
+same preprocessing as {to_mnist}.
 
 <iframe id="dl-demo" class="dl-demo" src="demo/index.html" title="digit-lab drawing page"></iframe>
 
 <p class="dl-meta"><a href="demo/index.html">Open the drawing page on its own</a></p>
+"""
+
+NO_DEMO_PAGE = """# Live demo: draw a digit
+
+This copy of the site was built without the drawing page: `digit-lab export --format web` needs the `tfjs` extra
+(TensorFlow.js), which was not installed. Install it (`pip install -e ".[tfjs]"`) and run `make docs` again, or see
+lesson {lesson}.
 """
 
 
@@ -442,7 +453,10 @@ class Demo:
     """`digit-lab export --model best --format web` into _proc/docs/demo, in the background while Sphinx runs; redone
     only when what it depends on (the page's files, the weights, the export code) changed."""
     def __init__(self, log):
-        self.log, self.cache, self.proc = log, WORK / "demo", None
+        self.log, self.cache, self.proc, self.ok = log, WORK / "demo", None, True
+        if importlib.util.find_spec("tensorflowjs") is None:  # e.g. Python 3.13: no TensorFlow wheels yet
+            log("warning: no live demo: the web export needs the tfjs extra (pip install -e '.[tfjs]')")
+            self.ok = False; return
         deps = [p for p in (ROOT / LIB / "web").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
         deps += [p for p in (ROOT / LIB / "weights").glob("*") if p.is_file()]
         deps += [ROOT / LIB / "export.py", ROOT / LIB / "models.py", ROOT / LIB / "__init__.py"]
@@ -461,7 +475,8 @@ class Demo:
                                      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
     def wait(self):
-        "The folder holding the exported page."
+        "The folder holding the exported page (None without the tfjs extra)."
+        if not self.ok: return None
         if self.proc is None: return self.cache
         rc = self.proc.wait()
         self.out.seek(0); text = self.out.read(); self.out.close()
@@ -489,7 +504,7 @@ def build(quiet=False, jobs="1"):
     made_from = _digest(inputs())  # before reading anything: a notebook saved meanwhile makes the site stale
     demo = Demo(log)
     try:
-        staged = stage(log)
+        staged = stage(log, demo.ok)
         from digit_lab.core import replace_folder
         warnings_file = WORK / "sphinx-warnings.txt"
         with replace_folder(OUT) as tmp:
@@ -502,7 +517,7 @@ def build(quiet=False, jobs="1"):
             if any("mathjax/tex-chtml.js" in p.read_text(encoding="utf-8") for p in tmp.rglob("*.html")) \
                     and not (tmp / "_static" / "mathjax" / "tex-chtml.js").exists():
                 raise SystemExit("docs: a page has maths but MathJax is missing: pip install sphinx-mathjax-offline")
-            shutil.copytree(demo.wait(), tmp / "demo", ignore=shutil.ignore_patterns(".key", "README.md"))
+            if demo.ok: shutil.copytree(demo.wait(), tmp / "demo", ignore=shutil.ignore_patterns(".key", "README.md"))
             (tmp / ".nojekyll").touch()
             (tmp / STAMP).write_text(json.dumps({**staged, "seconds": round(time.time() - t0, 1), "inputs": made_from},
                                                 indent=1))
