@@ -11,9 +11,9 @@ import torch
 from .core import QUICK, atomic_write, data_dir, CommandParser
 
 # %% auto #0
-__all__ = ['MNIST_ENV', 'MNIST_FILES', 'MNIST_MEAN', 'MNIST_STD', 'IMAGE_SUFFIXES', 'check_file', 'copy_mnist', 'mnist',
-           'mnist_floats', 'batches', 'show_batch', 'class_counts', 'pixel_stats', 'ink_bbox', 'centre_of_mass',
-           'load_folder', 'cli']
+__all__ = ['MNIST_ENV', 'MNIST_FILES', 'MIRROR_ENV', 'MNIST_MEAN', 'MNIST_STD', 'IMAGE_SUFFIXES', 'check_file', 'copy_mnist',
+           'mnist', 'mnist_floats', 'batches', 'show_batch', 'class_counts', 'pixel_stats', 'ink_bbox',
+           'centre_of_mass', 'load_folder', 'cli']
 
 # %% ../nbs/01_data.ipynb #d65fc154
 IN_TEST = QUICK  # older name of `digit_lab.core.QUICK`, kept for code that still imports it from here
@@ -28,9 +28,21 @@ MNIST_FILES = {  # name: (size in bytes, MD5 of the uncompressed file)
 }
 
 # %% ../nbs/01_data.ipynb #ab86d31f
+MIRROR_ENV = "DIGIT_LAB_MNIST_MIRROR"  # a URL to download from instead of torchvision's mirrors (e.g. one of your own)
+
+def _torchvision_mnist():
+    "torchvision's `MNIST`, or with `$DIGIT_LAB_MNIST_MIRROR` set, the same class downloading from that mirror."
+    from torchvision.datasets import MNIST
+    url = os.environ.get(MIRROR_ENV)
+    if not url: return MNIST
+    # A mirror may hold recompressed archives, so the .gz checksums are skipped: the unpacked files are checked
+    # against MNIST's own MD5s below. Same class name, so torchvision keeps its `MNIST/raw` layout.
+    return type("MNIST", (MNIST,), {"mirrors": [url.rstrip("/") + "/"],
+                                    "resources": [(f, None) for f, _ in MNIST.resources]})
+
 def _download_mnist(root:Path):
     "Download MNIST with torchvision into a scratch folder, check it, then rename the four files into `root/MNIST/raw/`."
-    from torchvision.datasets import MNIST
+    MNIST = _torchvision_mnist()
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=root, prefix=".mnist-download-"))
     try:
