@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-import ipywidgets as widgets
 from html import escape as html_escape
-from ipycanvas import Canvas, hold_canvas
+try:
+    import ipywidgets as widgets
+    from ipycanvas import Canvas, hold_canvas
+except ImportError as e:  # the notebook extra: one line saying what to install, not a traceback
+    raise ImportError(f'digit_lab.draw needs ipywidgets and ipycanvas ({e.name} is missing): pip install "digit-lab[lab]"') from None
 from .core import atomic_write, data_dir
 from .styles import render_strokes
 from .inference import DigitPredictor

@@ -396,6 +396,7 @@ def _bad_images_message(root, bad:list, n:int) -> str:
     p, e = bad[0]
     msg = " ".join(str(e).split())
     if _short(p) not in msg and str(p) not in msg: msg = f"{_short(p, 100)}: {msg}"
+    msg = msg.rstrip(" .;") + "."
     if len(bad) == 1: head, tail = "", " Remove or replace that file."
     else: head, tail = f"{len(bad)} of {n} images in {_short(root, 60)} cannot be used; the first: ", " Remove or replace them."
     room = 299 - len(head) - len(tail)

@@ -668,14 +668,3 @@ def fit(model:nn.Module, train:tuple, # `(x, y)`: float images [N,1,28,28] in [0
     learn = Learner(model, train, make_optimizer(model, opt, lr, wd, betas, momentum), valid, bs=bs, epochs=epochs,
                     loss_func=CrossEntropy(label_smoothing), extra=extra, seed=seed, device=dev, arch=arch, cbs=[*parts, *cbs])
     return learn.fit()
-
-# %% ../nbs/04_train.ipynb #b53447d6
-# Temporary, until 05_evaluate, 09_cli and bench/ import these from their new modules: names that used to live here.
-_MOVED = {**dict.fromkeys(("cpu_has_amx", "machine_name", "peak_rss_mb"), "device"),
-          **dict.fromkeys(("Recipe", "RECIPES", "CARD_FIELDS", "get_recipe", "recipe_table", "light_augment", "augment_preset",
-                           "training_data", "styles_accuracy", "train_recipe", "cli", "add_cli_arguments", "run_cli", "ship"), "recipes")}
-
-def __getattr__(name):
-    if name not in _MOVED: raise AttributeError(f"module 'digit_lab.train' has no attribute {name!r}")
-    import importlib
-    return getattr(importlib.import_module(f"digit_lab.{_MOVED[name]}"), name)

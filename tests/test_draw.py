@@ -219,3 +219,11 @@ def test_drawing_records_points():
     d.end()
     assert d.strokes == [[(0.0, 50.0), (50.0, 50.0)]] and not d.active
     assert d.raster().shape == (100, 100)
+
+
+def test_without_the_notebook_extra_says_what_to_install():
+    "Importing digit_lab.draw without ipycanvas: one line naming the extra, no traceback from deep inside"
+    import subprocess, sys
+    code = "import sys; sys.modules['ipycanvas'] = None\nimport digit_lab.draw"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and 'pip install "digit-lab[lab]"' in r.stderr and "ipycanvas is missing" in r.stderr
