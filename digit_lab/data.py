@@ -15,9 +15,6 @@ __all__ = ['MNIST_ENV', 'MNIST_FILES', 'MIRROR_ENV', 'MNIST_MEAN', 'MNIST_STD', 
            'mnist', 'mnist_floats', 'batches', 'show_batch', 'class_counts', 'pixel_stats', 'ink_bbox',
            'centre_of_mass', 'load_folder', 'cli']
 
-# %% ../nbs/01_data.ipynb #d65fc154
-IN_TEST = QUICK  # older name of `digit_lab.core.QUICK`, kept for code that still imports it from here
-
 # %% ../nbs/01_data.ipynb #04eed24c
 MNIST_ENV = "DIGIT_LAB_MNIST_DIR"  # a folder holding the four files: copy from there instead of downloading
 MNIST_FILES = {  # name: (size in bytes, MD5 of the uncompressed file)

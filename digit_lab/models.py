@@ -164,14 +164,3 @@ def markdown_table(rows:list[dict]) -> str:
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
-
-# %% ../nbs/02_models.ipynb #44d3711b
-_MOVED = {n: "hub" for n in ("WEIGHTS_DIR", "model_card", "shipped_models", "load_pretrained", "save_pretrained")}
-_MOVED.update({n: "timing" for n in ("train_throughput", "latency_ms")})
-
-def __getattr__(name):  # temporary: forwards names that moved out of this module, with a warning
-    if name not in _MOVED: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib, warnings
-    warnings.warn(f"digit_lab.models.{name} moved to digit_lab.{_MOVED[name]}.{name}; import it from there",
-                  DeprecationWarning, stacklevel=2)
-    return getattr(importlib.import_module(f"digit_lab.{_MOVED[name]}"), name)
