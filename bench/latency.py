@@ -31,8 +31,9 @@ def main(argv=None):
     from digit_lab.styles import synth_canvases
     R.use_threads(a.threads)
     canvases, _, _ = synth_canvases(30, seed=30_000, invert=None)
-    pred = DigitPredictor.from_pretrained(a.model, weights_dir=a.weights_dir)
-    tta = DigitPredictor(pred.model, name=pred.name, tta=True)
+    threads = dict(threads=a.threads) if a.threads else {}  # else the predictor's own default
+    pred = DigitPredictor.from_pretrained(a.model, weights_dir=a.weights_dir, **threads)
+    tta = DigitPredictor(pred.model, name=pred.name, tta=True, **threads)
     prepared = [pred.prepare(c)[None] for c in canvases]
     for c in canvases[:5]: pred.predict(c)  # warm-up
     steps = [("to_mnist", "to_mnist(canvas)", to_mnist, canvases),
