@@ -21,7 +21,8 @@ from .inference import DigitPredictor
 from .hub import shipped_models
 
 # %% auto #0
-__all__ = ['PAD_CSS', 'Drawing', 'result_html', 'preview_png', 'save_drawing', 'DrawPad', 'stroke_events', 'send_events']
+__all__ = ['PAD_CSS', 'UNSURE_BELOW', 'Drawing', 'result_html', 'preview_png', 'save_drawing', 'DrawPad', 'stroke_events',
+           'send_events']
 
 # %% ../nbs/08_draw.ipynb #77b471c8
 class Drawing:
@@ -84,6 +85,7 @@ PAD_CSS = """<style>
 .dl-pad .dl-caption { font-size: 12px; color: var(--jp-ui-font-color2, #555); }
 .dl-result { font-family: var(--jp-ui-font-family, sans-serif); color: var(--jp-ui-font-color1, #222); width: 240px; }
 .dl-guess { font-size: 44px; font-weight: 700; line-height: 1.1; }
+.dl-guess.dl-unsure { color: #b06000; }
 .dl-guess.dl-none { font-size: 20px; font-weight: 400; color: var(--jp-ui-font-color2, #777); padding: 14px 0 11px 0; }
 .dl-conf, .dl-top3 { font-size: 13px; color: var(--jp-ui-font-color2, #555); }
 .dl-row { display: flex; align-items: center; gap: 6px; font-size: 12px; height: 17px; font-variant-numeric: tabular-nums; }
@@ -95,17 +97,24 @@ PAD_CSS = """<style>
 .dl-row .dl-p { width: 38px; text-align: right; }
 </style>"""
 
+UNSURE_BELOW = 0.8  # a (calibrated) confidence below this: say "not sure" and show the two best guesses
+
 def result_html(pred:dict|None, # a `DigitPredictor.predict` result, or None for nothing drawn
+                unsure_below:float=UNSURE_BELOW, # below this confidence the pad says "not sure: 4 or 9"
                ) -> str:
-    "The guess, its confidence, the top three and a bar per digit, as HTML."
+    "The guess, its confidence (or \"not sure\" and the best two), the top three and a bar per digit, as HTML."
     if pred is None:
         head = '<div class="dl-guess dl-none" data-digit="">draw a digit</div><div class="dl-conf">&nbsp;</div><div class="dl-top3">&nbsp;</div>'
         probs, top = [0.0] * 10, None
     else:
         top, probs = pred["digit"], pred["probabilities"]
         top3 = " &middot; ".join(f"<b>{d}</b> {p:.1%}" for d, p in pred["top3"])
-        head = (f'<div class="dl-guess" data-digit="{top}" data-confidence="{pred["confidence"]:.4f}">{top}</div>'
-                f'<div class="dl-conf">{pred["confidence"]:.1%} sure</div><div class="dl-top3">top 3: {top3}</div>')
+        unsure = pred["confidence"] < unsure_below
+        (d1, p1), (d2, p2) = pred["top3"][:2]
+        conf = f"not sure: {d1} ({p1:.0%}) or {d2} ({p2:.0%})" if unsure else f"{pred['confidence']:.1%} sure"
+        head = (f'<div class="dl-guess{" dl-unsure" if unsure else ""}" data-digit="{top}" data-confidence="{pred["confidence"]:.4f}" '
+                f'data-unsure="{str(unsure).lower()}">{top}{"?" if unsure else ""}</div>'
+                f'<div class="dl-conf">{conf}</div><div class="dl-top3">top 3: {top3}</div>')
     rows = "".join(f'<div class="dl-row{" dl-top" if d == top else ""}" data-digit="{d}"><span class="dl-d">{d}</span>'
                    f'<span class="dl-bar"><span style="width:{100 * p:.1f}%"></span></span><span class="dl-p">{p:.0%}</span></div>'
                    for d, p in enumerate(probs))
@@ -286,7 +295,7 @@ class _PadSaving:
 
 # %% ../nbs/08_draw.ipynb #26b4412d
 def _as_predictor(model) -> DigitPredictor:
-    "None (the best shipped model), a recipe name, a model or a DigitPredictor -> a DigitPredictor"
+    "None (the best shipped model), a shipped name or your model folder, a model or a DigitPredictor -> a DigitPredictor"
     if model is None or isinstance(model, str): return DigitPredictor.from_pretrained(model)
     if isinstance(model, DigitPredictor): return model
     if isinstance(model, torch.nn.Module): return DigitPredictor(model, name=type(model).__name__)
@@ -295,7 +304,7 @@ def _as_predictor(model) -> DigitPredictor:
 
 class DrawPad(_PadEvents, _PadPredictions, _PadSaving, widgets.VBox):
     "Draw a digit and watch the model read it: `DrawPad()` uses the best shipped model."
-    def __init__(self, model=None, # None (best shipped model), a recipe name, a torch model or a `DigitPredictor`
+    def __init__(self, model=None, # None (best shipped model), a shipped name or a folder (`digit-lab finetune --out`), a torch model or a `DigitPredictor`
                  size:int=280, # canvas side in pixels
                  brush:int=18, # pen width in pixels
                  save_dir:str|Path|None=None, # where Save puts drawings, `save_dir/{digit}/*.png` (default `data_dir("drawn")`)

@@ -15,18 +15,18 @@ from torchvision.transforms.v2 import functional as TF
 from .core import CommandParser, atomic_write, replace_folder, data_dir
 from .data import MNIST_MEAN, MNIST_ENV, mnist_floats, load_folder
 from .models import count_params, markdown_table
-from .hub import load_pretrained, model_card, shipped_models, WEIGHTS_DIR
+from .hub import load_model, load_pretrained, model_card, shipped_models, update_card, WEIGHTS_DIR
 from .inference import to_mnist, check_model_name, _short, _argument_error
 from .styles import render_strokes, frame_like_mnist
 from .train import accuracy as train_accuracy, History
 
 # %% auto #0
-__all__ = ['Sweep', 'SWEEPS', 'LETTERS', 'REPORT_FILES', 'as_floats', 'get_logits', 'accuracy', 'Evaluation', 'plot_history',
-           'weights_file', 'cpu_latency_ms', 'compare_models', 'rotate', 'rescale', 'shift', 'stroke', 'show_sweeps',
-           'robustness', 'plot_robustness', 'augmented_mnist', 'reliability_bins', 'expected_calibration_error',
-           'fit_temperature', 'plot_reliability', 'blank_images', 'scribble_images', 'letter_images', 'not_digits',
-           'entropy', 'rejection_tradeoff', 'rejection_threshold', 'add_cli_arguments', 'check_cli_arguments',
-           'run_cli', 'cli']
+__all__ = ['Sweep', 'SWEEPS', 'CALIBRATION_SEED', 'LETTERS', 'REPORT_FILES', 'as_floats', 'get_logits', 'accuracy', 'Evaluation',
+           'plot_history', 'weights_file', 'cpu_latency_ms', 'compare_models', 'rotate', 'rescale', 'shift', 'stroke',
+           'show_sweeps', 'robustness', 'plot_robustness', 'augmented_mnist', 'reliability_bins',
+           'expected_calibration_error', 'fit_temperature', 'plot_reliability', 'calibration_set', 'calibrate',
+           'blank_images', 'scribble_images', 'letter_images', 'not_digits', 'entropy', 'rejection_tradeoff',
+           'rejection_threshold', 'add_cli_arguments', 'check_cli_arguments', 'run_cli', 'cli']
 
 # %% ../nbs/06_evaluate.ipynb #8f4280c8
 def as_floats(x) -> torch.Tensor:
@@ -333,6 +333,41 @@ def plot_reliability(evals:list, # `Evaluation`s to draw on the same axes
     ax.legend(fontsize=8); ax.set_title("reliability diagram", fontsize=10)
     return ax.figure
 
+# %% ../nbs/06_evaluate.ipynb #b499acbe
+CALIBRATION_SEED = 50_000  # the drawn canvases of the calibration set: no training or test set uses this seed
+
+def calibration_set(root:str|Path|None=None, # MNIST folder (default `data_dir()`)
+                    n_drawn:int=2000, # drawn canvases to add (0: MNIST only)
+                    n_mnist:int=5000, # how many of the held-out MNIST training images to use
+                   ) -> tuple: # (float [N,1,28,28], int64 [N])
+    "Held-out data to fit a temperature on: MNIST's validation split and canvases drawn in the world's styles."
+    from digit_lab.train import split_valid
+    from digit_lab.styles import synth_canvases
+    x, y = mnist_floats(root)
+    _, _, xv, yv = split_valid(x, y, 5000)
+    xs, ys = [xv[:n_mnist]], [yv[:n_mnist]]
+    if n_drawn:
+        cv, cl, _ = synth_canvases(n_drawn, seed=CALIBRATION_SEED)
+        xs.append(torch.from_numpy(np.stack([to_mnist(c) for c in cv]))[:, None]); ys.append(torch.as_tensor(cl).long())
+    return torch.cat(xs), torch.cat(ys)
+
+def calibrate(spec:str|Path|None=None, # a shipped name or your folder (see `digit_lab.hub.load_model`)
+              weights_dir:str|Path|None=None, # with a name: its folder of weights
+              data:tuple|None=None, # (x, y) to fit on; default `calibration_set()`
+              write:bool=False, # write the temperature on the model's card
+             ) -> dict: # {"temperature", "n", "ece_before", "ece_after"} (ECE in percent, on `data`)
+    "Fit the temperature of a model's raw logits on held-out data; with `write`, put it on the card."
+    model, entry = load_model(spec, weights_dir, calibrated=False)
+    x, y = data if data is not None else calibration_set()
+    logits = get_logits(model, x)
+    t = fit_temperature(logits, y)
+    res = dict(temperature=round(t, 4), n=len(y), ece_before=round(100 * expected_calibration_error(logits.softmax(1), y), 2),
+               ece_after=round(100 * expected_calibration_error((logits / t).softmax(1), y), 2))
+    if write:
+        update_card(spec, weights_dir, temperature=res["temperature"],
+                    calibration={k: v for k, v in res.items() if k != "temperature"} | {"data": "MNIST validation split + drawn canvases"})
+    return res
+
 # %% ../nbs/06_evaluate.ipynb #63189525
 LETTERS = "ACEFHKLMNPRTUVWXYacefhkmnrtuvwxy"  # letters that do not pass for a digit (O=0, l=1, Z=2, S=5, B=8, g=9...)
 
@@ -473,13 +508,16 @@ def _write_report(ev:Evaluation, info:dict, out:Path) -> list[str]:
 # %% ../nbs/06_evaluate.ipynb #671659d0
 def add_cli_arguments(parser):
     "Add the arguments of `digit-lab evaluate` to `parser` (an `argparse` parser or sub-command parser); returns it."
-    parser.add_argument("--model", default=None, help="shipped model name (default: the model card's default)")
+    parser.add_argument("--model", default=None, help="shipped model name, or a folder written by `digit-lab train` or "
+                        "`digit-lab finetune` (default: the model card's default)")
     parser.add_argument("--data", default=None, help=f"folder dataset DATA/{{digit}}/*.png instead of the MNIST test set "
                                                      f"(the drawing pad saves to {data_dir('drawn')})")
     parser.add_argument("--out", default=None, help="write report.md, report.json and figures (PNG) to this folder")
     parser.add_argument("--force", action="store_true", help="with --out: replace a file of that name, or write the "
                                                              "report into a folder that holds other files")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the Markdown report")
+    parser.add_argument("--calibrate", action="store_true", help="first fit the model's temperature on held-out data "
+                        "(see `calibration_set`) and write it on its card, so predictions show calibrated confidences")
     parser.add_argument("--robustness", action="store_true", help="also measure accuracy under rotation, scale, shift and stroke width")
     parser.add_argument("--weights-dir", "--weights", dest="weights_dir", default=None,
                         help="folder of weights and model_card.json (default: the shipped ones)")
@@ -506,13 +544,16 @@ def check_cli_arguments(args) -> str:
 def run_cli(args, prepare=None) -> int:
     "Run `digit-lab evaluate` with parsed `args`; `prepare` reads `--data` images (default `to_mnist`). Returns 0."
     name = check_cli_arguments(args)
-    model, entry = load_pretrained(name, args.weights_dir), model_card(args.weights_dir)["models"][name]
+    calibration = calibrate(name, args.weights_dir, calibration_set(args.root), write=True) if args.calibrate else None
+    model, entry = load_model(name, args.weights_dir)  # with the card's temperature: the confidences users see
+    name = entry["name"]
     if args.data: ev = Evaluation.from_folder(model, Path(args.data).expanduser(), prepare, name=name)
     else:
         x, y = mnist_floats(args.root, train=False)
         ev = Evaluation.from_model(model, x, y, name=name)
     info = dict(model=name, arch=entry.get("arch"), params=count_params(model),
-                dataset=str(args.data) if args.data else "MNIST test", **ev.summary())
+                dataset=str(args.data) if args.data else "MNIST test", temperature=entry.get("temperature", 1.0), **ev.summary())
+    if calibration: info["calibration"] = calibration
     if not args.data: info = dict(info, test_accuracy=info["accuracy"], card_test_accuracy=entry.get("test_accuracy"))
     if args.robustness:
         xr, yr = ev.x[:2000], ev.y[:2000]

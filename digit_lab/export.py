@@ -11,12 +11,12 @@ import torch
 from torch import nn
 import digit_lab
 from .core import CommandParser, atomic_write, replace_folder
-from .hub import WEIGHTS_DIR, load_pretrained, model_card, shipped_models
+from .hub import WEIGHTS_DIR, is_model_folder, load_model, model_card, shipped_models
 from .models import Normalize, count_params, get_model, MODEL_NAMES
 
 # %% auto #0
 __all__ = ['EXPORT_HINT', 'TFJS_HINT', 'QUANTIZE', 'TFJS_FILES', 'WEB_DIR', 'WEB_FILES', 'FORMATS', 'MissingExtra',
-           'require_onnx', 'load_run', 'export_model', 'torch_logits', 'compare_logits', 'export_onnx', 'onnx_session',
+           'require_onnx', 'export_model', 'torch_logits', 'compare_logits', 'export_onnx', 'onnx_session',
            'onnx_logits', 'require_tfjs', 'to_keras', 'export_tfjs', 'load_tfjs_keras', 'dir_bytes', 'js_dir',
            'tfjs_node_logits', 'export_sizes', 'export_web', 'add_cli_arguments', 'check_cli_args', 'run_cli', 'cli']
 
@@ -43,46 +43,19 @@ def require_onnx(runtime:bool=False): # also (or only) onnxruntime, to run ONNX 
     "`onnx` and `onnxscript` (to export), or `onnxruntime` with `runtime`; `MissingExtra` if missing."
     return _require(["onnxruntime"] if runtime else ["onnx", "onnxscript"], "ONNX " + ("inference" if runtime else "export"), EXPORT_HINT)
 
-# %% ../nbs/07_export.ipynb #c48cb87c
-def _is_folder(name) -> bool:
-    "`name` means a folder: it has a path separator, or it is an existing folder that is not a shipped model's name"
-    s = str(name)
-    return "/" in s or os.sep in s or s in (".", "..") or (Path(s).is_dir() and s not in shipped_models())
-
-def load_run(folder:str|Path, # written by `digit-lab train` (model.pt, metrics.json) or holding model_card.json
-            ) -> tuple[nn.Module, dict]: # (model in eval mode, {"name", "arch", "test_accuracy", "params"})
-    "A trained model from a folder: a training run's output, or a folder of weights with a model card."
-    d = Path(folder)
-    if (d / "model_card.json").is_file(): return export_model(weights_dir=d)
-    if not (d / "model.pt").is_file() or not (d / "metrics.json").is_file():
-        raise FileNotFoundError(f"{d} has neither model.pt and metrics.json (written by `digit-lab train --out {d}`) "
-                                "nor model_card.json; give a training run's folder")
-    try: m = json.loads((d / "metrics.json").read_text()); arch = m["arch"]
-    except (ValueError, KeyError, TypeError) as e: raise ValueError(f"{d / 'metrics.json'} does not name an architecture ({type(e).__name__})") from None
-    if arch not in MODEL_NAMES: raise ValueError(f"{d / 'metrics.json'}: unknown architecture {arch!r}")
-    model = get_model(arch, **m.get("arch_kwargs", {}))
-    try: model.load_state_dict(torch.load(d / "model.pt", map_location="cpu", weights_only=True))
-    except Exception as e: raise ValueError(f"{d / 'model.pt'} does not hold {arch} weights ({type(e).__name__}: {str(e)[:80]})") from None
-    return model.eval(), {"name": m.get("recipe") or d.resolve().name, "arch": arch,
-                          "test_accuracy": m.get("test_accuracy"), "params": count_params(model)}
-
 # %% ../nbs/07_export.ipynb #7ee5eb89
-def export_model(name:str|None=None, # shipped model name, a folder (see `load_run`), or an architecture with `untrained`
+def export_model(name:str|None=None, # shipped model name, a folder (see `digit_lab.hub.load_model`), or an architecture with `untrained`
                  weights_dir:str|Path|None=None, # folder with your own weights and model_card.json
                  untrained:bool=False, # export the architecture `name` with random weights
-                ) -> tuple[nn.Module, dict]: # (model in eval mode, {"name", "arch", "test_accuracy", "params"})
-    "The model to export and what to say about it."
+                ) -> tuple[nn.Module, dict]: # (model in eval mode, {"name", "arch", "test_accuracy", "params", "temperature"})
+    "The model to export (its calibration temperature folded in) and what to say about it."
     if untrained:
         if name not in MODEL_NAMES: raise ValueError(f"--untrained needs an architecture name, one of {', '.join(MODEL_NAMES)}")
         model = get_model(name).eval()
         return model, {"name": name, "arch": name, "test_accuracy": None, "untrained": True, "params": count_params(model)}
-    if name is not None and weights_dir is None and _is_folder(name): return load_run(name)
-    card = model_card(weights_dir)
-    name = name or card.get("default", "best")
-    model = load_pretrained(name, weights_dir=weights_dir)
-    entry = card["models"][name]
-    return model, {"name": name, "arch": entry["arch"], "test_accuracy": entry.get("test_accuracy"),
-                   "params": entry.get("params", count_params(model))}
+    model, entry = load_model(name, weights_dir)
+    return model, {"name": entry["name"], "arch": entry["arch"], "test_accuracy": entry.get("test_accuracy"),
+                   "params": entry.get("params", count_params(model)), "temperature": entry.get("temperature", 1.0)}
 
 # %% ../nbs/07_export.ipynb #d7d845c7
 @torch.inference_mode()
@@ -437,7 +410,7 @@ FORMATS = ("onnx", "tfjs", "web")
 
 def add_cli_arguments(parser):
     "Add the arguments of `digit-lab export` to `parser` (an `argparse` parser or sub-command parser); returns it."
-    parser.add_argument("--model", default=None, help="a shipped model name, or a folder written by `digit-lab train` "
+    parser.add_argument("--model", default=None, help="a shipped model name, or a folder written by `digit-lab train` or `digit-lab finetune` "
                         "(default: the model card's default)")
     parser.add_argument("--format", required=True, choices=FORMATS, help="onnx: DIR/model.onnx; tfjs: DIR/model.json + "
                         "shards; web: a static page (serve DIR with `python -m http.server -d DIR`)")
@@ -458,11 +431,9 @@ def check_cli_args(args):
     if args.untrained:
         if args.model not in MODEL_NAMES: raise ValueError(f"--untrained needs --model ARCH, one of {', '.join(MODEL_NAMES)}")
         if args.weights_dir: raise ValueError("--untrained exports random weights: leave out --weights-dir")
-    elif args.model is not None and args.weights_dir is None and _is_folder(args.model):
-        d = Path(args.model)
-        if not d.is_dir(): raise ValueError(f"--model {d}: no such folder")
-        if not (d / "model_card.json").is_file() and not ((d / "model.pt").is_file() and (d / "metrics.json").is_file()):
-            raise ValueError(f"--model {d} holds neither model.pt and metrics.json (a `digit-lab train` run) nor model_card.json")
+    elif args.model is not None and args.weights_dir is None and is_model_folder(args.model):
+        try: load_model(args.model, calibrated=False)  # milliseconds: a bad folder is found before any work
+        except FileNotFoundError as e: raise ValueError(f"--model {e}") from None
     else:
         if args.weights_dir is not None and not Path(args.weights_dir).is_dir(): raise ValueError(f"--weights-dir {args.weights_dir} is not a folder")
         names = shipped_models(args.weights_dir)

@@ -13,7 +13,8 @@ from .core import atomic_write, check_name
 from .models import ARCHS, MODEL_NAMES, count_params, get_model
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained']
+__all__ = ['WEIGHTS_DIR', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained', 'fold_temperature',
+           'is_model_folder', 'load_model', 'update_card']
 
 # %% ../nbs/02b_hub.ipynb #200fb9d0
 WEIGHTS_DIR = Path(digit_lab.__file__).parent / "weights"  # the weights and model card shipped with the package
@@ -98,3 +99,77 @@ def save_pretrained(model:nn.Module, name:str, # recipe name: the file becomes `
     path = atomic_write(d / f"{name}.pt", lambda p: torch.save(state, p))
     atomic_write(_card_path(d), text)
     return path
+
+# %% ../nbs/02b_hub.ipynb #c75f1dcf
+def fold_temperature(model:nn.Module, # ends with an `nn.Linear` producing the logits
+                     t:float, # temperature: logits are divided by it
+                    ) -> nn.Module: # a copy whose logits are the original's / t
+    "A copy of `model` with `1/t` folded into its last Linear layer, so its softmax is temperature-scaled."
+    import copy
+    if not (isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < float("inf")):
+        raise ValueError(f"temperature must be a positive number, not {t!r}")
+    last = list(model.modules())[-1]
+    if not isinstance(last, nn.Linear):
+        raise ValueError(f"fold_temperature needs a model whose last layer is nn.Linear, not {type(last).__name__}")
+    out = copy.deepcopy(model)
+    last = list(out.modules())[-1]
+    with torch.no_grad():
+        last.weight /= t
+        if last.bias is not None: last.bias /= t
+    return out
+
+# %% ../nbs/02b_hub.ipynb #a6be79bf
+def is_model_folder(spec) -> bool:
+    "Does `spec` name a folder rather than a shipped model? (a path separator, or an existing folder that is not a shipped name)"
+    s = str(spec)
+    return "/" in s or "\\" in s or s in (".", "..", "~") or s.startswith("~") or (Path(s).is_dir() and s not in shipped_models())
+
+def _run_entry(d:Path) -> dict:
+    "The card entry of a `digit-lab train` run folder, made from its metrics.json"
+    try: m = json.loads((d / "metrics.json").read_text()); arch = m["arch"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{d / 'metrics.json'} does not name an architecture ({type(e).__name__}); train again with `digit-lab train --out {d}`") from None
+    return {**{k: v for k, v in m.items() if k not in ("history",)}, "arch": arch, "name": m.get("recipe") or d.resolve().name}
+
+def load_model(spec:str|Path|None=None, # a shipped name, a folder with model_card.json, a `digit-lab train` run folder; None = default
+               weights_dir:str|Path|None=None, # with a name: the folder of weights it is in (default `WEIGHTS_DIR`)
+               device:str="cpu",
+               calibrated:bool=True, # fold the card's `temperature` into the last layer (see `fold_temperature`)
+              ) -> tuple[nn.Module, dict]: # (model in eval mode, its card entry with "name")
+    "A trained model and what its card says about it, from a shipped name or your own folder."
+    model, entry = _load_model(spec, weights_dir, device)
+    if calibrated and entry.get("temperature", 1.0) != 1.0: model = fold_temperature(model, entry["temperature"])
+    return model, entry
+
+def _load_model(spec, weights_dir, device):
+    if spec is not None and weights_dir is None and is_model_folder(spec):
+        d = Path(spec).expanduser()
+        if not d.is_dir(): raise FileNotFoundError(f"{spec}: no such folder (give a shipped model name, or a folder written by `digit-lab train` or `digit-lab finetune`)")
+        if _card_path(d).is_file(): return _load_model(None, d, device)
+        if not (d / "model.pt").is_file() or not (d / "metrics.json").is_file():
+            raise FileNotFoundError(f"{d} holds neither model_card.json (written by `digit-lab finetune`) nor model.pt and "
+                                    "metrics.json (written by `digit-lab train`)")
+        entry = _run_entry(d)
+        return _build(entry, _load_state(d / "model.pt", device), d / "model.pt").to(device).eval(), entry
+    card = model_card(weights_dir)
+    name = str(spec) if spec is not None else card.get("default", "best")
+    model = load_pretrained(name, weights_dir, device)
+    return model, {**card["models"][name], "name": name}
+
+# %% ../nbs/02b_hub.ipynb #7a56e024
+def update_card(spec:str|Path|None=None, # as for `load_model`: a shipped name, a weights folder or a run folder
+                weights_dir:str|Path|None=None, # with a name: the folder of weights it is in (default `WEIGHTS_DIR`)
+                **fields) -> dict: # JSON values to set on the entry
+    "Set `fields` on a model's card entry (or a training run's metrics.json), atomically; returns the new entry."
+    _, entry = _load_model(spec, weights_dir, "cpu")  # the model must exist and load
+    try: json.dumps(fields)
+    except TypeError as e: raise ValueError(f"update_card: fields must be JSON values ({e})") from None
+    if spec is not None and weights_dir is None and is_model_folder(spec) and not _card_path(Path(spec).expanduser()).is_file():
+        path = Path(spec).expanduser() / "metrics.json"
+        atomic_write(path, json.dumps({**json.loads(path.read_text()), **fields}, indent=2) + "\n")
+        return {**entry, **fields}
+    d = Path(spec).expanduser() if spec is not None and weights_dir is None and is_model_folder(spec) else Path(weights_dir or WEIGHTS_DIR)
+    card = model_card(d)
+    card["models"][entry["name"]].update(fields)
+    atomic_write(_card_path(d), json.dumps(card, indent=2) + "\n")
+    return {**card["models"][entry["name"]], "name": entry["name"]}

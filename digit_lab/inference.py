@@ -189,13 +189,16 @@ class DigitPredictor:
         self.device = next(model.parameters(), torch.empty(0)).device
 
     @classmethod
-    def from_pretrained(cls, name:str|None=None, # shipped model name (`digit_lab.hub.shipped_models()`); None = best
-                        weights_dir:str|Path|None=None, # default: the weights shipped in the package
+    def from_pretrained(cls, name:str|Path|None=None, # shipped name (`digit_lab.hub.shipped_models()`), or your folder; None = best
+                        weights_dir:str|Path|None=None, # with a name: the folder of weights it is in (default: the shipped ones)
+                        calibrated:bool=True, # apply the temperature on the model's card, so confidences are probabilities
                         **kw): # passed to `DigitPredictor` (`tta`, `stroke`, `threads`)
-        "A predictor on shipped (or your own saved) weights."
-        from digit_lab.hub import load_pretrained, model_card
-        model = load_pretrained(name, weights_dir=weights_dir)
-        return cls(model, name=name or model_card(weights_dir).get("default", "best"), **kw)
+        "A predictor on shipped weights, or on a folder written by `digit-lab train` or `digit-lab finetune`."
+        from digit_lab.hub import load_model
+        model, entry = load_model(name, weights_dir=weights_dir, calibrated=calibrated)
+        pred = cls(model, name=entry["name"], **kw)
+        pred.card, pred.temperature = entry, entry.get("temperature", 1.0) if calibrated else 1.0
+        return pred
 
     def prepare(self, img) -> torch.Tensor:
         "`img` -> float [1,28,28] tensor, what the model sees"
@@ -259,8 +262,12 @@ _predict_batch.__name__, _visualise.__name__ = "predict_batch", "visualise"
 def check_model_name(name:str|None, # a shipped model name, or None for the model card's default
                      weights_dir:str|Path|None=None, # folder of weights and model_card.json (default: the shipped ones)
                     ) -> str:
-    "The model `name` resolves to, or a one-line `ValueError` listing the models there are."
-    from digit_lab.hub import model_card, shipped_models, WEIGHTS_DIR
+    "The model `name` resolves to (a shipped name, or your folder as given), or a one-line `ValueError` saying what there is."
+    from digit_lab.hub import model_card, shipped_models, WEIGHTS_DIR, is_model_folder, load_model
+    if name is not None and weights_dir is None and is_model_folder(name):
+        try: load_model(name, calibrated=False)  # milliseconds: a bad folder is found before any work
+        except FileNotFoundError as e: raise ValueError(str(e)) from None
+        return str(name)
     if weights_dir is not None and not Path(weights_dir).expanduser().is_dir():
         raise ValueError(f"--weights-dir {_short(weights_dir)} is not a folder; give the folder holding model_card.json")
     names = shipped_models(weights_dir)
@@ -272,7 +279,7 @@ def check_model_name(name:str|None, # a shipped model name, or None for the mode
 def add_cli_arguments(parser):
     "Add the arguments of `digit-lab predict` to `parser` (an `argparse` parser or sub-command parser); returns it."
     parser.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...), one digit each, any size and polarity")
-    parser.add_argument("--model", default=None, help="shipped model name (default: the best shipped model)")
+    parser.add_argument("--model", default=None, help="shipped model name, or a folder written by `digit-lab train` or `digit-lab finetune` (default: the best shipped model)")
     parser.add_argument("--weights-dir", default=None, help="folder with your own weights and model_card.json")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per image) instead of a table")
     parser.add_argument("--tta", action="store_true", help="also average over one-pixel shifts")

@@ -116,7 +116,7 @@ BAD_ARGS = [  # (arguments, what the one line must say)
     (["--format", "web", "--out", "{tmp}/mine"], "notes.txt, which is not part of a web export"),
     (["--format", "tfjs", "--out", "{tmp}/mine"], "notes.txt, which is not part of a tfjs export"),
     (["--format", "onnx", "--out", "{tmp}/x", "--model", "{tmp}/nowhere"], "no such folder"),
-    (["--format", "onnx", "--out", "{tmp}/x", "--model", "{tmp}/mine"], "holds neither model.pt and metrics.json"),
+    (["--format", "onnx", "--out", "{tmp}/x", "--model", "{tmp}/mine"], "holds neither model_card.json"),
 ]
 
 
