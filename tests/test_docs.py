@@ -11,11 +11,12 @@ Chromium: /usr/bin/chromium (env DIGIT_LAB_CHROMIUM overrides); Playwright never
 Chromium, the playwright package or the docs extra (Sphinx, myst-nb), the tests skip, saying why, unless
 DIGIT_LAB_REQUIRE_BROWSER=1 (CI), where they fail.
 """
-import importlib.util, io, json, os, re, socket, subprocess, sys, time
+import importlib.util, io, json, os, re, subprocess, sys, time
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 import pytest
+from _browser import chromium, serve, unavailable as _unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("digit_lab_docs_build", ROOT / "docs" / "build.py")
@@ -23,21 +24,8 @@ docs = importlib.util.module_from_spec(_spec)  # docs/build.py: where the site i
 _spec.loader.exec_module(docs)
 
 SITE = docs.OUT
-CHROMIUM = os.environ.get("DIGIT_LAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 BUILD_TIMEOUT = 600
 SHOT_BYTES = 300_000
-
-
-def _unavailable(why):
-    if os.environ.get("DIGIT_LAB_REQUIRE_BROWSER") == "1": pytest.fail(f"DIGIT_LAB_REQUIRE_BROWSER=1 but {why}")
-    pytest.skip(why)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -65,26 +53,12 @@ def pages():
 
 @pytest.fixture(scope="module")
 def server(built):
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(SITE)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try: socket.create_connection(("127.0.0.1", port), timeout=0.2).close(); break
-        except OSError: time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate(); proc.wait(10)
+    with serve(SITE) as url: yield url
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get update && apt-get install -y chromium)")
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: _unavailable("the playwright package is not installed (pip install playwright; no browser download needed)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    with chromium() as b: yield b
 
 
 class Watch:

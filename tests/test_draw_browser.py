@@ -1,36 +1,20 @@
 """End to end: JupyterLab in headless Chromium, a notebook that shows `DrawPad()`, digits drawn with the mouse and a
 finger, the pad's guess read from the page. Skips when Chromium or Playwright is missing, unless
 DIGIT_LAB_REQUIRE_BROWSER=1 (CI), where that fails. Screenshots go to artifacts/ (git-ignored)."""
-import json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
+import json, os, signal, subprocess, sys, time, urllib.request
 from pathlib import Path
 import numpy as np
 import pytest
+from _browser import CHROMIUM, CHROMIUM_ARGS, playwright_session, free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = os.environ.get("DIGIT_LAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SIZE = 280  # DrawPad's default canvas side
-
-
-def _unavailable(reason):
-    if os.environ.get("DIGIT_LAB_REQUIRE_BROWSER") == "1": pytest.fail(f"{reason} (DIGIT_LAB_REQUIRE_BROWSER=1)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def playwright():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM}: install it with `apt-get update && apt-get install -y chromium`")
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: _unavailable("the playwright package is missing: pip install playwright (no browser download needed)")
-    with sync_playwright() as p: yield p
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+    with playwright_session() as p: yield p
 
 
 def _kill_kernels(runtime_dir: Path):

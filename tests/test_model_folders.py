@@ -3,7 +3,6 @@ the drawing pad; and the calibration temperature on a card reaches every one of 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image

@@ -10,10 +10,11 @@ Chromium: /usr/bin/chromium (env DIGIT_LAB_CHROMIUM overrides); Playwright never
 Chromium or the playwright package the browser tests skip, saying why, unless DIGIT_LAB_REQUIRE_BROWSER=1 (CI),
 where they fail.
 """
-import base64, io, json, os, re, socket, subprocess, sys, time
+import base64, io, json, os, re, time
 from pathlib import Path
 import numpy as np
 import pytest
+from _browser import chromium, need_browser, serve
 import torch
 from PIL import Image
 
@@ -22,9 +23,6 @@ from digit_lab.inference import to_mnist
 from digit_lab.styles import synth_strokes, render_strokes
 
 WEIGHTS = os.environ.get("DIGIT_LAB_WEIGHTS_DIR")
-CHROMIUM = os.environ.get("DIGIT_LAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 JS = Path(__file__).parent / "js"
 TOL = 1e-4  # prep.js vs to_mnist, per pixel (see test_web_prep.py: in practice identical)
 VENDORED = {  # file in digit_lab/web/vendor: (npm package, path in it)
@@ -67,52 +65,19 @@ def test_export_web_folder(tmp_path):
 
 
 # ---------------------------------------------------------------- browser fixtures
-def _need_browser():
-    why = None
-    try: import playwright.sync_api  # noqa: F401
-    except ImportError: why = "the playwright package is not installed (pip install playwright; no browser download needed)"
-    if why is None and not Path(CHROMIUM).exists():
-        why = f"Chromium is not installed at {CHROMIUM} (apt-get update && apt-get install -y chromium)"
-    if why:
-        if os.environ.get("DIGIT_LAB_REQUIRE_BROWSER") == "1": pytest.fail(f"DIGIT_LAB_REQUIRE_BROWSER=1 but {why}")
-        pytest.skip(why)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     "The default shipped model exported as a web page and served on 127.0.0.1 by `python -m http.server`."
-    _need_browser()
+    need_browser()
     model, info = ex.export_model(weights_dir=WEIGHTS)
     root = tmp_path_factory.mktemp("site")
     ex.export_web(model, root, info)
-    server, url = _serve(root)
-    yield {"url": url, "model": model, "info": info, "root": root}
-    server.terminate(); server.wait(10)
-
-
-def _serve(root):
-    "`python -m http.server` on a free local port -> (process, url)"
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try: socket.create_connection(("127.0.0.1", port), timeout=0.2).close(); break
-        except OSError: time.sleep(0.1)
-    return server, f"http://127.0.0.1:{port}/"
+    with serve(root) as url: yield {"url": url, "model": model, "info": info, "root": root}
 
 
 @pytest.fixture(scope="module")
 def browser(site):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    with chromium() as b: yield b
 
 
 @pytest.fixture()
@@ -299,12 +264,9 @@ def test_screenshot(page, site, tmp_path):
 
 def test_page_without_a_model_says_how_to_make_one(browser):
     "Serving digit_lab/web itself (no model/ folder): a clear message instead of a silent page."
-    server, url = _serve(ex.WEB_DIR)
-    try:
+    with serve(ex.WEB_DIR) as url:
         pg = browser.new_page()
         pg.goto(url)
         pg.wait_for_function("window.digitLab && window.digitLab.error")
         assert "digit-lab export --format web" in pg.inner_text("#status")
         pg.close()
-    finally:
-        server.terminate(); server.wait(10)
