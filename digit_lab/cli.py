@@ -16,6 +16,7 @@ COMMANDS = {  # command: (module, what it does)
     "train": ("digit_lab.recipes", "train a recipe and write metrics.json and the weights"),
     "evaluate": ("digit_lab.evaluate", "evaluate shipped or trained weights on MNIST or a folder of images"),
     "predict": ("digit_lab.inference", "read digits from image files"),
+    "finetune": ("digit_lab.finetune", "adapt a model to your own handwriting (drawings in FOLDER/{digit}/*.png)"),
     "export": ("digit_lab.export", "export a model to ONNX, TensorFlow.js or a static web page"),
 }
 

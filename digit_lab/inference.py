@@ -200,6 +200,12 @@ class DigitPredictor:
         pred.card, pred.temperature = entry, entry.get("temperature", 1.0) if calibrated else 1.0
         return pred
 
+    def fine_tune(self, folder, # your drawings, `folder/{digit}/*.png`, at least 5 of each digit there
+                  **kw): # passed to `digit_lab.finetune.fine_tune` (`out`, `steps`, `max_seconds`, `seed`, ...)
+        "Adapt this predictor's model to your own handwriting (`05b_finetune`); returns a `FineTuneResult`."
+        from digit_lab.finetune import fine_tune  # a later lesson's module: imported when first used
+        return fine_tune(folder, model=self, **kw)
+
     def prepare(self, img) -> torch.Tensor:
         "`img` -> float [1,28,28] tensor, what the model sees"
         return torch.from_numpy(to_mnist(img, stroke=self.stroke))[None]
