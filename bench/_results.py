@@ -53,14 +53,14 @@ def data_option(p:CommandParser):
 
 def precision_option(p:CommandParser):
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "both"), default="auto",
-                   help="CPU training precision(s) of our rows: auto = bf16 and fp32 on CPUs with AMX (where bf16 pays "
+                   help="CPU training precision(s) of our rows: auto = bf16 and fp32 on CPUs with bfloat16 hardware, AMX or AVX-512 BF16 (where bf16 pays "
                         "off), fp32 only elsewhere (default: auto)")
 
 
 def precisions(choice:str) -> list[str]:
     "The precisions to measure for `--precision choice`, bf16 first."
-    from digit_lab.device import cpu_has_amx
-    if choice == "auto": choice = "both" if cpu_has_amx() else "fp32"
+    from digit_lab.device import cpu_has_bf16
+    if choice == "auto": choice = "both" if cpu_has_bf16() else "fp32"
     return ["bf16", "fp32"] if choice == "both" else [choice]
 
 
@@ -92,9 +92,9 @@ def _rel(script) -> str:
 def machine() -> dict:
     "What the figures were measured on."
     import torch
-    from digit_lab.device import cpu_has_amx, machine_name
+    from digit_lab.device import cpu_has_amx, cpu_has_bf16, machine_name
     return dict(name=machine_name(), cores=os.cpu_count(), os=platform.platform(), python=platform.python_version(),
-                torch=torch.__version__, amx=cpu_has_amx(), torch_threads=torch.get_num_threads(),
+                torch=torch.__version__, amx=cpu_has_amx(), bf16=cpu_has_bf16(), torch_threads=torch.get_num_threads(),
                 load_average=round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
                 env={k: os.environ[k] for k in THREAD_ENV if k in os.environ})
 
@@ -161,7 +161,7 @@ def report(a:argparse.Namespace, # from `parse`
                summary=summary, figures=figures or {}, runs=runs)
     res["table"] = render(res)
     m = res["machine"]
-    print(f"\n{m['name']}, AMX: {'yes' if m['amx'] else 'no'}, torch threads {m['torch_threads']}"
+    print(f"\n{m['name']}, AMX: {'yes' if m['amx'] else 'no'}, bfloat16 hardware: {'yes' if m.get('bf16') else 'no'}, torch threads {m['torch_threads']}"
           f"{' (QUICK run: not timing evidence)' if a.quick else ''}\n\n{res['table']}")
     if notes: print(f"\n{notes}")
     if not a.no_results:

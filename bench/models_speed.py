@@ -5,7 +5,7 @@
 `digit_lab.timing.train_throughput`: forward, backward and an SGD step on one random batch, after 2 warm-up steps,
 the median step of `--min-run-time` seconds of steps (`torch.utils.benchmark`'s `blocked_autorange`), in the default
 memory layout and in channels_last, in each precision asked for (`auto`: bfloat16 and float32 on CPUs
-with AMX, float32 elsewhere). One process; numbers move with machine load.
+with bfloat16 hardware: AMX or AVX-512 BF16; float32 elsewhere). One process; numbers move with machine load.
 """
 import _results as R
 

@@ -5,7 +5,7 @@
 The comparison is our re-implementation of https://github.com/tuomaso/train_mnist_fast (`8_Final`:
 bench/baselines/train_mnist_fast.py, float32 as published). Ours is `digit_lab.recipes.train_recipe("speed")`, what
 `digit-lab train --recipe speed` runs, on the CPU in each precision asked for (`auto`: bfloat16 and float32 on CPUs
-with AMX, float32 elsewhere). Every run is a fresh process; runs are interleaved seed by seed (theirs, ours in each
+with bfloat16 hardware: AMX or AVX-512 BF16; float32 elsewhere). Every run is a fresh process; runs are interleaved seed by seed (theirs, ours in each
 precision, next seed...), so a busy machine slows all alike. Times are the training loop only for both (data loading
 and the test evaluation excluded), each process's first steps included. Accuracy: the 10,000 MNIST test images.
 

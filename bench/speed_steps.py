@@ -9,7 +9,7 @@ All rows train with `digit_lab.train.fit` (so the loop is the same): Adam (AdamW
 https://github.com/tuomaso/train_mnist_fast (`8_Final`, as re-implemented in bench/baselines/train_mnist_fast.py);
 `fit`'s one-cycle warms up over 25% of the steps (theirs: 30%) and reshuffles the images. The rows up to
 `channels_last` are float32; from there the float32 path keeps going, and, with `--precision` bf16/both (`auto` on
-CPUs with AMX), a bfloat16 path branches off. Every row and seed is a fresh process (one row changes a process-wide
+CPUs with bfloat16 hardware), a bfloat16 path branches off. Every row and seed is a fresh process (one row changes a process-wide
 allocator setting), warmed up with a 2,560-image run of the same row before timing; rows run interleaved seed by seed.
 
 On a machine shared with other jobs, run with OMP_WAIT_POLICY=PASSIVE (subprocesses inherit it): spinning OpenMP
@@ -34,7 +34,7 @@ def rows(precs:list[str], images:int=50_000) -> list[tuple]:
         kw, last = cl, 3
         if p == "bf16":
             kw = dict(cl, amp="bf16")
-            out.append(("+ bfloat16 autocast (fast on CPUs with AMX; `amp='auto'` picks it there)", 3, "speed", kw, 1.0, p))
+            out.append(("+ bfloat16 autocast (fast on CPUs with bfloat16 hardware; `amp='auto'` picks it there)", 3, "speed", kw, 1.0, p))
             last = len(out) - 1
         out.append(("+ freed memory kept for the next step (`keep_freed_memory`, glibc)", last, "speed",
                     dict(kw, keep_memory=True), 1.0, p))

@@ -8,7 +8,7 @@ The comparison is bench/baselines/torchvision_dataloader.py (per-image RandomAff
 DataLoader with 2 workers, batch 64, float32). The model is its 75K-parameter BatchNorm CNN; the augmentation kinds
 are the same (random affine: rotation 10, translate 0.1, scale 0.9-1.1, shear 5; random perspective 0.2 on 30% of the
 images). Ours runs `fit` (AdamW, one-cycle) on `--images` MNIST training images per measurement, channels_last as our
-recipes, once per config `BS` or `BS:glibc` and precision (`--precision auto`: bfloat16 and float32 on CPUs with AMX,
+recipes, once per config `BS` or `BS:glibc` and precision (`--precision auto`: bfloat16 and float32 on CPUs with bfloat16 hardware,
 float32 elsewhere). `BS` trains as `fit` does by default, keeping freed memory for the next step
 (`keep_freed_memory`); `BS:glibc` passes `keep_memory=False`, leaving glibc's allocator defaults, as the DataLoader
 pipeline runs.

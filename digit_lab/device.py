@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['DEVICES', 'AMP_ENV', 'AMP_CHOICES', 'pick_device', 'cpu_has_amx', 'amp_dtype', 'precision_name', 'machine_name',
-           'peak_rss_mb', 'keep_freed_memory']
+__all__ = ['DEVICES', 'AMP_ENV', 'AMP_CHOICES', 'pick_device', 'cpu_has_amx', 'cpu_has_bf16', 'amp_dtype', 'precision_name',
+           'machine_name', 'peak_rss_mb', 'keep_freed_memory']
 
 # %% ../nbs/04_device.ipynb #e606eac9
 DEVICES = "auto, cpu, cuda, cuda:N or mps"
@@ -35,12 +35,19 @@ def pick_device(device:str|torch.device|None=None, # "cpu", "cuda", "cuda:1", "m
     return dev
 
 # %% ../nbs/04_device.ipynb #d66198fb
+def _cpu_flags() -> str:
+    try: return Path("/proc/cpuinfo").read_text()  # Linux; elsewhere (macOS, Windows) we assume no bfloat16 hardware
+    except OSError: return ""
+
 @functools.cache  # the CPU does not change while we run
 def cpu_has_amx() -> bool:
     "Whether this CPU has AMX bfloat16 matrix units (Intel Xeon since Sapphire Rapids); read from /proc/cpuinfo on Linux."
-    try: flags = Path("/proc/cpuinfo").read_text()  # Linux; elsewhere (macOS, Windows) we assume not
-    except OSError: return False
-    return " amx_bf16" in flags
+    return " amx_bf16" in _cpu_flags()
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    "Whether this CPU multiplies bfloat16 in hardware: AMX, or the AVX-512 BF16 instructions (AMD Zen 4 and newer)."
+    return cpu_has_amx() or " avx512_bf16" in _cpu_flags()
 
 # %% ../nbs/04_device.ipynb #f001e288
 AMP_ENV, AMP_CHOICES = "DIGIT_LAB_AMP", ("auto", "bf16", "fp16", "off")
@@ -58,11 +65,11 @@ def amp_dtype(amp:str|None="auto", # "auto", "bf16", "fp16", or None/"off" for f
     if amp in _OFF: return None
     if amp == "auto":
         if dev.type == "cuda": return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if dev.type == "cpu" and cpu_has_amx() else None  # emulated bf16 is slower than fp32
+        return torch.bfloat16 if dev.type == "cpu" and cpu_has_bf16() else None  # emulated bf16 is slower than fp32
     if amp not in ("bf16", "fp16"): raise ValueError(f"Unknown amp {amp!r}; use 'auto', 'bf16', 'fp16' or None (off).")
     if dev.type == "mps": raise ValueError(f"amp={amp!r} is not supported on MPS here; train in float32 (amp=None; --amp off).")
     if dev.type == "cpu" and amp == "fp16":
-        raise ValueError("amp='fp16' needs a CUDA GPU; on the CPU use bf16 (fast on CPUs with AMX) or float32 "
+        raise ValueError("amp='fp16' needs a CUDA GPU; on the CPU use bf16 (fast on CPUs with bfloat16 hardware) or float32 "
                          "(amp='bf16' / amp=None; on the command line --amp bf16 / --amp off).")
     return torch.bfloat16 if amp == "bf16" else torch.float16
 

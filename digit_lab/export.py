@@ -15,10 +15,11 @@ from .hub import WEIGHTS_DIR, is_model_folder, load_model, model_card, shipped_m
 from .models import Normalize, count_params, get_model, MODEL_NAMES
 
 # %% auto #0
-__all__ = ['EXPORT_HINT', 'TFJS_HINT', 'QUANTIZE', 'TFJS_FILES', 'WEB_DIR', 'WEB_FILES', 'FORMATS', 'MissingExtra',
-           'require_onnx', 'export_model', 'torch_logits', 'compare_logits', 'export_onnx', 'onnx_session',
-           'onnx_logits', 'require_tfjs', 'to_keras', 'export_tfjs', 'load_tfjs_keras', 'dir_bytes', 'js_dir',
-           'tfjs_node_logits', 'export_sizes', 'export_web', 'add_cli_arguments', 'check_cli_args', 'run_cli', 'cli']
+__all__ = ['EXPORT_HINT', 'TFJS_HINT', 'QUANTIZE', 'TFJS_FILES', 'WEB_DIR', 'WEB_FILES', 'FORMATS', 'ENSEMBLE_NO_TFJS',
+           'MissingExtra', 'require_onnx', 'export_model', 'torch_logits', 'compare_logits', 'export_onnx',
+           'onnx_session', 'onnx_logits', 'require_tfjs', 'to_keras', 'export_tfjs', 'load_tfjs_keras', 'dir_bytes',
+           'js_dir', 'tfjs_node_logits', 'export_sizes', 'export_web', 'add_cli_arguments', 'check_cli_args', 'run_cli',
+           'cli']
 
 # %% ../nbs/07_export.ipynb #e8b74274
 EXPORT_HINT = 'pip install "digit-lab[export]"'
@@ -258,6 +259,7 @@ def to_keras(model:nn.Module, # an nn.Sequential of standard layers (see `02_mod
     keras, _ = require_tfjs()
     L = keras.layers
     if flatten not in ("weights", "layer", "none"): raise ValueError(f"flatten must be 'weights', 'layer' or 'none', not {flatten!r}")
+    if type(model).__name__ == "Ensemble": raise ValueError(ENSEMBLE_NO_TFJS)
     if not isinstance(model, nn.Sequential): raise ValueError(f"to_keras converts nn.Sequential models, not {type(model).__name__}")
     mods = [m for m in model.modules() if not isinstance(m, nn.Sequential)]
     c, h, w = input_shape
@@ -407,6 +409,8 @@ def export_web(model:nn.Module, # the model to put on the page (or a tf_keras mo
 
 # %% ../nbs/07_export.ipynb #7122aec9
 FORMATS = ("onnx", "tfjs", "web")
+ENSEMBLE_NO_TFJS = ("an ensemble (several models averaged) exports to ONNX only (--format onnx); for TensorFlow.js or the "
+                    "web page export one model, such as best")
 
 def add_cli_arguments(parser):
     "Add the arguments of `digit-lab export` to `parser` (an `argparse` parser or sub-command parser); returns it."
@@ -432,14 +436,16 @@ def check_cli_args(args):
         if args.model not in MODEL_NAMES: raise ValueError(f"--untrained needs --model ARCH, one of {', '.join(MODEL_NAMES)}")
         if args.weights_dir: raise ValueError("--untrained exports random weights: leave out --weights-dir")
     elif args.model is not None and args.weights_dir is None and is_model_folder(args.model):
-        try: load_model(args.model, calibrated=False)  # milliseconds: a bad folder is found before any work
+        try: _, entry = load_model(args.model, calibrated=False)  # milliseconds: a bad folder is found before any work
         except FileNotFoundError as e: raise ValueError(f"--model {e}") from None
+        if args.format != "onnx" and entry.get("arch") == "ensemble": raise ValueError(ENSEMBLE_NO_TFJS)
     else:
         if args.weights_dir is not None and not Path(args.weights_dir).is_dir(): raise ValueError(f"--weights-dir {args.weights_dir} is not a folder")
         names = shipped_models(args.weights_dir)
         if not names: raise ValueError(f"no weights (model_card.json) in {args.weights_dir or WEIGHTS_DIR}; make them with `digit-lab train`")
         name = args.model or model_card(args.weights_dir).get("default", "best")
         if name not in names: raise ValueError(f"unknown model {name!r}; shipped models: {', '.join(names)} (or give a training run's folder)")
+        if args.format != "onnx" and model_card(args.weights_dir)["models"][name].get("arch") == "ensemble": raise ValueError(ENSEMBLE_NO_TFJS)
     return args
 
 # %% ../nbs/07_export.ipynb #f425cf50

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02b_hub.ipynb #96629843
 from __future__ import annotations
-import json, pickle
+import json, math, pickle
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -13,8 +13,8 @@ from .core import atomic_write, check_name
 from .models import ARCHS, MODEL_NAMES, count_params, get_model
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained', 'fold_temperature',
-           'is_model_folder', 'load_model', 'update_card']
+__all__ = ['WEIGHTS_DIR', 'ENSEMBLE_ARCH', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained',
+           'fold_temperature', 'is_model_folder', 'load_model', 'Ensemble', 'make_ensemble', 'update_card']
 
 # %% ../nbs/02b_hub.ipynb #200fb9d0
 WEIGHTS_DIR = Path(digit_lab.__file__).parent / "weights"  # the weights and model card shipped with the package
@@ -41,17 +41,28 @@ def shipped_models(weights_dir:str|Path=None) -> list[str]: # folder of weights 
     return sorted(n for n in model_card(d)["models"] if (d / f"{n}.pt").exists())
 
 # %% ../nbs/02b_hub.ipynb #c0602905
+ENSEMBLE_ARCH = "ensemble"  # the card's `arch` for an `Ensemble` (below); its entry lists `members`
+
 def _load_state(path:Path, device) -> dict:
     try: return torch.load(path, map_location=device, weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError) as e:
         msg = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
         raise ValueError(f"{path} is not a readable weights file ({msg}); save or download it again.") from None
 
+def _architecture(entry:dict, where) -> nn.Module:
+    "A fresh model of the architecture `entry` names (an ensemble: of each member's, see `Ensemble`)"
+    if entry.get("arch") == ENSEMBLE_ARCH:
+        members = entry.get("members")
+        if not isinstance(members, list) or not members or not all(isinstance(m, dict) for m in members):
+            raise ValueError(f"{where}: an ensemble's card entry needs 'members', a list of {{'arch': ..., 'arch_kwargs': ...}}")
+        return Ensemble([_architecture(m, where) for m in members])
+    if entry.get("arch") not in ARCHS:
+        raise ValueError(f"{where}: unknown architecture {entry.get('arch')!r}; valid names: {', '.join(MODEL_NAMES)}, {ENSEMBLE_ARCH}")
+    return get_model(entry["arch"], **entry.get("arch_kwargs", {}))
+
 def _build(entry:dict, state:dict, where) -> nn.Module:
     "The card entry's architecture with `state` loaded into it; a mismatch is a `ValueError` naming `where`."
-    if entry.get("arch") not in ARCHS:
-        raise ValueError(f"{where}: unknown architecture {entry.get('arch')!r}; valid names: {', '.join(MODEL_NAMES)}")
-    model = get_model(entry["arch"], **entry.get("arch_kwargs", {}))
+    model = _architecture(entry, where)
     try: model.load_state_dict(state)
     except RuntimeError as e:
         raise ValueError(f"{where}: the weights do not fit architecture {entry['arch']!r} "
@@ -155,6 +166,36 @@ def _load_model(spec, weights_dir, device):
     name = str(spec) if spec is not None else card.get("default", "best")
     model = load_pretrained(name, weights_dir, device)
     return model, {**card["models"][name], "name": name}
+
+# %% ../nbs/02b_hub.ipynb #d16f0837
+class Ensemble(nn.Module):
+    "Several digit classifiers as one: the log of their mean probabilities, then a 10x10 layer (the identity until calibrated)."
+    def __init__(self, members:list): # trained models, each float [N,1,28,28] in [0,1] -> logits [N,10]
+        super().__init__()
+        if len(members) < 1: raise ValueError("an ensemble needs at least one member model")
+        self.members = nn.ModuleList(members)
+        self.head = nn.Linear(10, 10)  # registered last, so `fold_temperature` scales it
+        with torch.no_grad(): self.head.weight.copy_(torch.eye(10)); self.head.bias.zero_()
+
+    def forward(self, x):
+        logp = torch.stack([m(x).float().log_softmax(1) for m in self.members])  # [members, N, 10]
+        return self.head(torch.logsumexp(logp, 0) - math.log(len(self.members)))  # log of the mean probability
+
+# %% ../nbs/02b_hub.ipynb #fa8b23be
+def make_ensemble(specs:list, # shipped names or folders (see `load_model`), one per member
+                  weights_dir:str|Path|None=None, # with names: the folder of weights they are in (default `WEIGHTS_DIR`)
+                 ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from)
+    "An `Ensemble` of trained models, each calibrated with its own card's temperature; and the `members` for its card."
+    if isinstance(specs, (str, Path)) or len(specs) < 2:
+        raise ValueError(f"make_ensemble needs a list of at least two models, not {specs!r}")
+    models, members = [], []
+    for spec in specs:
+        model, entry = load_model(spec, weights_dir)
+        if entry["arch"] == ENSEMBLE_ARCH: raise ValueError(f"{spec}: is already an ensemble; list its members instead")
+        models.append(model)
+        members.append({"arch": entry["arch"], "arch_kwargs": entry.get("arch_kwargs") or {}, "from": str(spec),
+                        "temperature": entry.get("temperature", 1.0)})
+    return Ensemble(models).eval(), members
 
 # %% ../nbs/02b_hub.ipynb #7a56e024
 def update_card(spec:str|Path|None=None, # as for `load_model`: a shipped name, a weights folder or a run folder

@@ -135,10 +135,14 @@ def _one(rng, flag=False, foot=False):
     top = (0.5, 0.0)
     stem = [top, (0.5 + _u(rng, -0.03, 0.03), 0.5), (0.5, 1.0)]
     if not flag: return [[stem]]
-    fw = _u(rng, 0.12, 0.4)
-    fh = fw * _u(rng, 0.6, 1.4)  # a flag steeper than a 7's bar
-    strokes = [[[(0.5 - fw, fh), (0.5 - fw * 0.45, fh * 0.4 + _u(rng, -0.03, 0.03)), top], stem]]
-    if foot: strokes.append([[(0.5 - _u(rng, 0.15, 0.3), 1.0), (0.5 + _u(rng, 0.15, 0.3), 1.0)]])
+    wide = foot and rng.random() < 0.5  # half the footed ones: a long, steep flag and a foot as wide as the digit
+    fw = _u(rng, 0.25, 0.38) if wide else _u(rng, 0.12, 0.4)
+    fh = fw * _u(rng, 1.0 if wide else 0.6, 1.4)  # a flag steeper than a 7's bar
+    bow = 0.45 if wide else 0.4  # a wide one's flag is straight, not bowed like the head of a 2
+    strokes = [[[(0.5 - fw, fh), (0.5 - fw * 0.45, fh * bow + _u(rng, -0.03, 0.03)), top], stem]]
+    if foot:
+        left, right = (fw + _u(rng, 0, 0.08), fw + _u(rng, 0, 0.08)) if wide else (_u(rng, 0.15, 0.3), _u(rng, 0.15, 0.3))
+        strokes.append([[(0.5 - left, 1.0), (0.5 + right, 1.0)]])
     return strokes
 
 # %% ../nbs/03b_styles.ipynb #d7f69b38
@@ -211,22 +215,83 @@ def _nine(rng, loop="big", curved=False):
     stem += [(x0 - 0.2, 1.0), (x0 - 0.4, 0.9)] if curved else [(x0 - _u(rng, 0.05, 0.2), 1.0)]
     return [[ring, stem]]
 
+# %% ../nbs/03b_styles.ipynb #cdb34062
+def _one_caret(rng):
+    "A 1 whose flag is a long straight stroke, steeper than 45 degrees: a caret on a stem"
+    top, fh = (0.5, 0.0), _u(rng, 0.33, 0.5)  # the flag reaches a third to a half of the way down
+    fw = fh * _u(rng, 0.55, 0.9)
+    flag = [(0.5 - fw, fh), (0.5 - fw / 2 + _u(rng, -0.02, 0.02), fh / 2), top]
+    stem = [top, (0.5 + _u(rng, -0.03, 0.03), 0.5), (0.5, 1.0)]
+    return [[flag], [stem]] if rng.random() < 0.3 else [[flag, stem]]  # sometimes the pen lifts at the top
+
+def _three_shallow(rng):
+    "A narrow 3 in one shallow curve: two bumps that barely bend, the middle only a little way back in"
+    x0, w, back = _u(rng, 0.0, 0.08), _u(rng, 0.18, 0.3), _u(rng, 0.08, 0.15)  # left end, bump reach, middle's way back
+    top = [(x0, _u(rng, 0.02, 0.1)), (x0 + w * 0.6, 0.0), (x0 + w, _u(rng, 0.17, 0.25))]
+    mid = (x0 + w - back - _u(rng, 0.0, 0.06), _u(rng, 0.44, 0.52))
+    bottom = [(x0 + w + _u(rng, -0.02, 0.04), _u(rng, 0.7, 0.78)), (x0 + w * 0.55, 1.0), (x0 + _u(rng, -0.04, 0.04), _u(rng, 0.9, 0.97))]
+    return [[top + [mid] + bottom]] if rng.random() < 0.5 else [[top + [mid], [mid] + bottom]]  # rounded or pointed middle
+
+def _four_zigzag(rng):
+    "A 4 in one stroke: down, across, down; nothing closes the top, nothing crosses the bar"
+    y, x1 = _u(rng, 0.45, 0.62), _u(rng, 0.65, 0.85)  # the bar's height and right end
+    down, across = [(_u(rng, 0.0, 0.18), 0.0), (0.05, y)], [(0.05, y), (x1, y - _u(rng, 0.0, 0.05))]
+    foot = (x1 - _u(rng, 0.02, 0.1), 1.0)
+    if rng.random() < 0.25:  # a pen lift: the stem drawn from the bar's end
+        return [[down, across], [[(x1 - _u(rng, 0.0, 0.05), y - _u(rng, 0.0, 0.05)), foot]]]
+    if rng.random() < 0.5: return [[down, across, [across[-1], foot]]]  # a sharp turn down
+    flick = (x1 + _u(rng, -0.04, 0.02), across[-1][1] - _u(rng, 0.03, 0.12))  # or a little way up past the bar first
+    return [[down, across, [across[-1], flick], [flick, foot]]]
+
+def _seven_looped(rng):
+    "A 7 in one stroke with a small loop where the bar turns into the stem, and a crossbar"
+    r, yb = _u(rng, 0.09, 0.17), _u(rng, 0.04, 0.1)  # the loop's radius, the bar's height
+    cx, cy = 0.86, yb - r * _u(rng, 0.3, 0.8)  # the loop sits on the corner, mostly above the bar
+    bar = [(_u(rng, 0.0, 0.25), yb + _u(rng, -0.02, 0.04)), (0.45, yb + _u(rng, -0.03, 0.01))]
+    loop = _arc(cx, cy, r, r, 110, -200, step=60)  # in from below, round anticlockwise over the top, out on the left
+    sb = _u(rng, 0.25, 0.5)  # where the stem ends
+    stem = [loop[-1], (0.55 + (sb - 0.35) / 2, 0.55), (sb, 1.0)]
+    runs = [bar + loop, stem]
+    if rng.random() < 0.3: runs.insert(0, [(bar[0][0] + _u(rng, -0.02, 0.04), _u(rng, 0.12, 0.25)), bar[0]])  # a hook
+    mx, cw = stem[1][0] - 0.03, _u(rng, 0.12, 0.22)
+    return [runs, [[(mx - cw, 0.55 + _u(rng, -0.05, 0.05)), (mx + cw, 0.53 + _u(rng, -0.05, 0.05))]]]
+
+def _nine_curl(rng):
+    "A 9 whose loop is a small tight curl at the top right and whose tail sweeps back to the left in a long arc"
+    r, cx = _u(rng, 0.11, 0.16), _u(rng, 0.6, 0.72)
+    curl = _arc(cx, r, r * _u(rng, 0.9, 1.2), r, 0, -360 - _u(rng, 0, 20), step=60)
+    x0 = curl[-1][0]
+    tail = [curl[-1], (x0 + _u(rng, -0.02, 0.03), _u(rng, 0.45, 0.55)), (x0 - _u(rng, 0.08, 0.15), _u(rng, 0.85, 0.92)),
+            (x0 - _u(rng, 0.3, 0.4), 1.0), (_u(rng, 0.05, 0.2), _u(rng, 0.82, 0.92))]
+    return [[curl, tail]]
+
+def _nine_open(rng):
+    "A 9 with a tiny loop the pen never closes: from near the top, anticlockwise round to the right side, then down"
+    r = _u(rng, 0.12, 0.18)
+    ring = _arc(0.5, r, r, r, _u(rng, -90, -50), -360 - _u(rng, 0, 10), step=60)  # a gap at the top right
+    x0 = ring[-1][0]
+    return [[ring, [ring[-1], (x0 - _u(rng, 0.0, 0.05), 0.6), (x0 - _u(rng, 0.02, 0.1), 1.0)]]]
+
 # %% ../nbs/03b_styles.ipynb #34ab7826
 STYLES = {  # name: (digit, template); names start with the digit
     "0_oval": (0, _zero), "0_narrow": (0, lambda r: _zero(r, narrow=True)),
     "1_bar": (1, _one), "1_flag": (1, lambda r: _one(r, flag=True)), "1_flag_foot": (1, lambda r: _one(r, True, True)),
+    "1_caret": (1, _one_caret),
     "2_curvy": (2, _two), "2_loop": (2, lambda r: _two(r, "loop")), "2_angular": (2, lambda r: _two(r, "angular")),
-    "3_round": (3, _three), "3_flat_top": (3, lambda r: _three(r, flat_top=True)),
-    "4_closed": (4, _four), "4_open": (4, lambda r: _four(r, open_top=True)),
+    "3_round": (3, _three), "3_flat_top": (3, lambda r: _three(r, flat_top=True)), "3_shallow": (3, _three_shallow),
+    "4_closed": (4, _four), "4_open": (4, lambda r: _four(r, open_top=True)), "4_zigzag": (4, _four_zigzag),
     "5_two_strokes": (5, _five), "5_one_stroke": (5, lambda r: _five(r, one_stroke=True)),
     "6_big_loop": (6, _six), "6_small_loop": (6, lambda r: _six(r, "small")), "6_straight": (6, lambda r: _six(r, "straight")),
     "7_plain": (7, _seven), "7_crossed": (7, lambda r: _seven(r, crossed=True)), "7_hook": (7, lambda r: _seven(r, hook=True)),
     "7_hook_crossed": (7, lambda r: _seven(r, crossed=True, hook=True)), "7_curved": (7, lambda r: _seven(r, curved=True)),
+    "7_looped_crossed": (7, _seven_looped),
     "8_figure8": (8, _eight), "8_two_loops": (8, lambda r: _eight(r, two_loops=True)),
     "9_big_loop": (9, _nine), "9_small_loop": (9, lambda r: _nine(r, "small")), "9_curved": (9, lambda r: _nine(r, curved=True)),
+    "9_curl": (9, _nine_curl), "9_open_loop": (9, _nine_open),
 }
-WORLD_STYLES = ["1_flag", "1_flag_foot", "2_loop", "2_angular", "3_flat_top", "4_open", "6_small_loop",
-                "7_crossed", "7_hook", "7_hook_crossed", "9_small_loop"]  # the ones MNIST has few of
+WORLD_STYLES = ["1_flag", "1_flag_foot", "1_caret", "2_loop", "2_angular", "3_flat_top", "3_shallow", "4_open", "4_zigzag",
+                "6_small_loop", "7_crossed", "7_hook", "7_hook_crossed", "7_looped_crossed", "9_small_loop", "9_curl",
+                "9_open_loop"]  # the ones MNIST has few of
 
 # %% ../nbs/03b_styles.ipynb #def1b5f6
 def _spline(pts, n=6):
@@ -296,7 +361,7 @@ def _draw_unit(strokes, height, pen, pad=2):
     w = int(max(p[:, 0].max() for p in pts) + off) + 1
     return render_strokes(pts, size=(w, int(height + 2 * off) + 1), width=pen, antialias=False)
 
-SYNTH_VERSION = 4  # bump when templates or jitter change, so caches are rebuilt
+SYNTH_VERSION = 5  # bump when templates or jitter change, so caches are rebuilt
 
 # %% ../nbs/03b_styles.ipynb #72e241de
 def _cache_path(cache, n, seed, styles, pen) -> Path|None:

@@ -135,6 +135,19 @@ def test_cli_bad_arguments(tmp_path, args, says):
         assert e.value.code == 2
 
 
+def test_cli_ensemble_onnx_only(tmp_path):
+    "An ensemble folder exports to ONNX as one graph (same logits); TF.js and the web page are refused in one line."
+    from digit_lab.hub import ENSEMBLE_ARCH, make_ensemble, save_pretrained
+    ens, members = make_ensemble(["speed", "quick"], weights_dir=WEIGHTS)
+    save_pretrained(ens, "pair", arch=ENSEMBLE_ARCH, weights_dir=tmp_path / "pair", members=members)
+    for fmt in ("tfjs", "web"):
+        code, out, err = _cli("--model", str(tmp_path / "pair"), "--format", fmt, "--out", str(tmp_path / fmt))
+        assert code == 2 and "exports to ONNX only" in err and err.count("\n") == 1, err
+        assert not (tmp_path / fmt).exists()
+    code, out, err = _cli("--model", str(tmp_path / "pair"), "--format", "onnx", "--out", str(tmp_path / "o"), "--check")
+    assert code == 0 and "0 predictions changed" in out, err
+
+
 MISSING = [("onnx", "onnx", 'pip install "digit-lab[export]"'), ("onnx", "onnxscript", 'pip install "digit-lab[export]"'),
            ("onnx --check", "onnxruntime", 'pip install "digit-lab[export]"'),
            ("tfjs", "tensorflowjs", 'pip install "digit-lab[tfjs]"'), ("web", "tf_keras", 'pip install "digit-lab[tfjs]"')]

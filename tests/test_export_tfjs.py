@@ -12,12 +12,12 @@ import torch
 from torch import nn
 
 from digit_lab.data import mnist_floats
-from digit_lab.hub import shipped_models
+from digit_lab.hub import make_ensemble, model_card, shipped_models
 from digit_lab.models import get_model, MODEL_NAMES
 from digit_lab import export as ex
 
 WEIGHTS = os.environ.get("DIGIT_LAB_WEIGHTS_DIR")
-NAMES = shipped_models(WEIGHTS)
+NAMES = [n for n in shipped_models(WEIGHTS) if model_card(WEIGHTS)["models"][n]["arch"] != "ensemble"]  # ensembles: ONNX only
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -48,6 +48,14 @@ def test_tfjs_parity_whole_test_set(name, mnist_test, tmp_path):
           f"10k images {stats['predict_ms'] / 1000:.1f} s | {ex.dir_bytes(d) / 1024:.1f} KiB")
     assert stats["backend"] == "wasm" and stats["inputs"] == [[None, 28, 28, 1]] and stats["outputs"] == [[None, 10]]
     assert r["n"] == 10_000 and r["changed_predictions"] == 0 and r["max_abs_diff"] <= 1e-4, r
+
+
+def test_ensemble_is_refused_with_a_message(tmp_path):
+    "An ensemble has no TF.js form here: the converter says to use ONNX or one member, and writes nothing."
+    ens, _ = make_ensemble(["speed", "quick"], weights_dir=WEIGHTS)
+    for f in (lambda: ex.to_keras(ens), lambda: ex.export_tfjs(ens, tmp_path / "tfjs"), lambda: ex.export_web(ens, tmp_path / "web")):
+        with pytest.raises(ValueError, match="exports to ONNX only"): f()
+    assert not (tmp_path / "tfjs").exists() and not (tmp_path / "web").exists()
 
 
 def test_tfjs_parity_cpu_backend(mnist_test, tmp_path):
