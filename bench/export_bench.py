@@ -5,7 +5,8 @@
 One image per call, one thread, float32: the mean milliseconds of `--runs` calls after warm-up
 (`digit_lab.timing.latency_ms`, `torch.utils.benchmark`). PyTorch eager vs onnxruntime in this process;
 with `--node`, TF.js in Node (tests/js, `make js`) on the WebAssembly backend, batch of 1000 (ms per image).
-Sizes are bytes on disk in KiB (TF.js also with float16 and uint8 quantised weights; needs the `tfjs` extra).
+Sizes are bytes on disk in KiB (TF.js also with float16 and uint8 quantised weights; needs the `tfjs` extra). The
+ensemble exports to ONNX only: its TF.js columns are empty.
 """
 import sys, tempfile
 from pathlib import Path
@@ -33,7 +34,8 @@ def main(argv=None):
     summary = []
     for name in names:
         model, info = ex.export_model(name, weights_dir=a.weights_dir)
-        sizes = ex.export_sizes(model, Path(a.weights_dir or WEIGHTS_DIR) / f"{name}.pt", tfjs=not a.no_tfjs)
+        tfjs = not a.no_tfjs and info["arch"] != "ensemble"  # an ensemble exports to ONNX only
+        sizes = ex.export_sizes(model, Path(a.weights_dir or WEIGHTS_DIR) / f"{name}.pt", tfjs=tfjs)
         with tempfile.TemporaryDirectory() as t:
             sess = ex.onnx_session(ex.export_onnx(model, Path(t) / "m.onnx"), threads=1)
             with torch.inference_mode(): torch_ms = latency_ms(model, one, runs=a.runs)
@@ -41,7 +43,7 @@ def main(argv=None):
             row = dict(model=name, arch=info["arch"], params=info["params"], precision="fp32",
                        **{f"{k}_kib": round(v / 1024, 1) for k, v in sizes.items()},
                        torch_ms=round(torch_ms, 3), onnxruntime_ms=round(onnx_ms, 3))
-            if a.node:
+            if a.node and tfjs:
                 d = ex.export_tfjs(model, Path(t) / "tfjs").parent
                 _, stats = ex.tfjs_node_logits(d, x[:1000], batch=1000)
                 row["tfjs_node_ms"] = round(stats["predict_ms"] / 1000, 4)

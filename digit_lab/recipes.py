@@ -222,7 +222,7 @@ def add_cli_arguments(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--lr", type=positive_float, default=keep, help="override the peak learning rate")
     p.add_argument("--clip", type=clip_norm, default=keep, help="clip gradients to this norm, or none (default: the recipe's)")
     p.add_argument("--amp", choices=AMP_CHOICES, default=keep,
-                   help="mixed precision (default: the recipe's; auto = bf16/fp16 on CUDA, bf16 on CPUs with AMX, else off)")
+                   help="mixed precision (default: the recipe's; auto = bf16/fp16 on CUDA, bf16 on CPUs with bfloat16 hardware, else off)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt (same settings)")
     p.add_argument("--subset", type=subset_size, help="train on only this many MNIST images (quick checks)")
     p.add_argument("--root", type=Path, help="dataset folder (default: digit_lab.core.data_dir())")

@@ -100,3 +100,21 @@ def test_shipped_cards_are_calibrated():
     x, y = mnist_floats(MNIST_ROOT, train=False)
     model, entry = load_model(model_card()["default"])
     assert expected_calibration_error(get_logits(model, x).softmax(1), y) < 0.02
+
+
+def test_shipped_ensemble():
+    "The ensemble loads by name like any model: one module of five `best` runs, its card's accuracy re-measured, at least"
+    " the single `best`'s, calibrated (MNIST test ECE under 2 points), and `predict` on a drawing works through it."
+    from digit_lab.hub import Ensemble
+    from digit_lab.train import accuracy
+    card = model_card()["models"]
+    assert "ensemble" in card, "no shipped ensemble: make it with digit_lab.recipes.ship_ensemble (04b_recipes)"
+    pred = DigitPredictor.from_pretrained("ensemble")
+    assert isinstance(pred.model, Ensemble) and len(pred.model.members) == len(card["ensemble"]["members"]) == 5
+    assert all(m["arch"] == "best" for m in card["ensemble"]["members"])
+    x, y = mnist_floats(MNIST_ROOT, train=False)
+    acc = accuracy(pred.model, x, y)
+    assert abs(acc - card["ensemble"]["test_accuracy"]) < 0.011 and acc >= card["best"]["test_accuracy"]
+    assert expected_calibration_error(get_logits(pred.model, x).softmax(1), y) < 0.02
+    canvases, labels, _ = synth_canvases(20, seed=23_200)
+    assert sum(pred.predict(c)["digit"] == l for c, l in zip(canvases, labels)) >= 18
