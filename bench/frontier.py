@@ -13,7 +13,7 @@ Writes bench/results/frontier.json and the picture nbs/images/frontier.png (accu
 All recipes take hours on a laptop CPU (`best` and `tiny` train for minutes each, per seed); `--recipes` measures a
 part, and the results file says which.
 """
-import argparse, sys
+import argparse, math, sys
 from pathlib import Path
 import _results as R
 
@@ -55,9 +55,11 @@ def plot(summary:list, path, title:str):
                 color="C1", capsize=3, label="digit-lab recipes")
     for r in mine: ax.annotate(r["name"] + (" (bf16)" if r["precision"] == "bf16" else ""), (r["train_s_mean"], r["test_accuracy_mean"]), textcoords="offset points",
                                xytext=(5, 4), fontsize=9)
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import FuncFormatter
     ax.set_xscale("log"); ax.grid(alpha=0.3, which="both"); ax.margins(0.1, 0.12)
-    for axis in (ax.xaxis,): axis.set_major_formatter(ScalarFormatter()); axis.set_minor_formatter(ScalarFormatter())
+    lead = lambda v: round(v / 10 ** math.floor(math.log10(v)), 6)  # 200 -> 2.0: label only 1, 2 and 5 x a power of ten
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if v > 0 and lead(v) in (2.0, 5.0) else ""))
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("training time on this CPU (s, log scale; mean of seeds)"); ax.set_ylabel("MNIST test accuracy (%)")
     ax.set_title(title, fontsize=10); ax.legend(fontsize=8, loc="lower left")
@@ -116,7 +118,7 @@ def main(argv=None):
                             test_accuracy_mean=round(R.mean(accs), 2), test_accuracy_min=min(accs), test_accuracy_max=max(accs)))
     one = next((r["train_s_mean"] for r in summary if r["kind"] == "comparison" and r["epochs"] == 1), None)
     for r in summary: r["time_vs_one_epoch"] = round(r["train_s_mean"] / one, 2) if one else None
-    merged_from = None
+    merged_from, merged_rows = None, []
     if a.merge and a._path.exists():  # earlier rows of recipes not measured now, with their own run's ratios
         import json
         old = json.loads(a._path.read_text())
@@ -126,7 +128,7 @@ def main(argv=None):
         summary += kept
         runs += [r for r in old["runs"] if r["kind"] == "recipe" and (r["name"], r["precision"]) not in now]
         recipes = list(dict.fromkeys(recipes + [r["name"] for r in kept]))
-        merged_from = old["date"]
+        merged_from, merged_rows = old["date"], [f"{r['name']} ({r['precision']})" for r in kept]
     for r in summary: r.setdefault("measured", a._started.date().isoformat())
     summary.sort(key=lambda r: r["train_s_mean"])
     picture = R.ROOT / "nbs" / "images" / "frontier.png" if a.results is None else a._path.with_suffix(".png")  # lessons show it
@@ -141,7 +143,7 @@ def main(argv=None):
     figures.update({f"{key(r)}_train_s": r["train_s_mean"] for r in summary})
     R.report(a, runs, summary, cols, figures, settings=dict(recipes=recipes, all_recipes=set(recipes) == set(RECIPES),
              seeds=a.seeds, comparison_epochs=a.comparison_epochs, threads=a.threads, precision=a.precision, picture=R._shown(picture),
-             merged_from=merged_from))
+             merged_from=merged_from, merged_rows=merged_rows))
 
 
 if __name__ == "__main__":

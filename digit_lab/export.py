@@ -15,7 +15,7 @@ from .hub import WEIGHTS_DIR, is_model_folder, load_model, model_card, shipped_m
 from .models import Normalize, count_params, get_model, MODEL_NAMES
 
 # %% auto #0
-__all__ = ['EXPORT_HINT', 'TFJS_HINT', 'QUANTIZE', 'TFJS_FILES', 'WEB_DIR', 'WEB_FILES', 'FORMATS', 'ENSEMBLE_NO_TFJS',
+__all__ = ['EXPORT_HINT', 'TFJS_HINT', 'ENSEMBLE_NO_TFJS', 'QUANTIZE', 'TFJS_FILES', 'WEB_DIR', 'WEB_FILES', 'FORMATS',
            'MissingExtra', 'require_onnx', 'export_model', 'torch_logits', 'compare_logits', 'export_onnx',
            'onnx_session', 'onnx_logits', 'require_tfjs', 'to_keras', 'export_tfjs', 'load_tfjs_keras', 'dir_bytes',
            'js_dir', 'tfjs_node_logits', 'export_sizes', 'export_web', 'add_cli_arguments', 'check_cli_args', 'run_cli',
@@ -250,6 +250,9 @@ _CONVERTERS = {Normalize: _normalize, nn.Conv2d: _conv2d, nn.BatchNorm1d: _batch
                nn.AdaptiveMaxPool2d: _adaptive_pool, nn.ZeroPad2d: _zeropad, nn.Flatten: _flatten, nn.Linear: _linear}
 
 # %% ../nbs/07_export.ipynb #026ce9f0
+ENSEMBLE_NO_TFJS = ("an ensemble (several models averaged) exports to ONNX only (--format onnx); for TensorFlow.js or the "
+                    "web page export one model, such as best")
+
 def to_keras(model:nn.Module, # an nn.Sequential of standard layers (see `02_models`)
              input_shape:tuple=(1, 28, 28), # PyTorch's (C,H,W) of one image
              flatten:str="weights", # "weights": permute the Linear after Flatten; "layer": insert a Permute; "none": wrong on purpose
@@ -409,8 +412,6 @@ def export_web(model:nn.Module, # the model to put on the page (or a tf_keras mo
 
 # %% ../nbs/07_export.ipynb #7122aec9
 FORMATS = ("onnx", "tfjs", "web")
-ENSEMBLE_NO_TFJS = ("an ensemble (several models averaged) exports to ONNX only (--format onnx); for TensorFlow.js or the "
-                    "web page export one model, such as best")
 
 def add_cli_arguments(parser):
     "Add the arguments of `digit-lab export` to `parser` (an `argparse` parser or sub-command parser); returns it."
