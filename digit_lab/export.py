@@ -11,7 +11,7 @@ import torch
 from torch import nn
 import digit_lab
 from .core import CommandParser, atomic_write, replace_folder
-from .hub import WEIGHTS_DIR, is_model_folder, load_model, model_card, shipped_models
+from .hub import ENSEMBLE_ARCH, WEIGHTS_DIR, Ensemble, is_model_folder, load_model, model_card, shipped_models
 from .models import Normalize, count_params, get_model, MODEL_NAMES
 
 # %% auto #0
@@ -262,7 +262,7 @@ def to_keras(model:nn.Module, # an nn.Sequential of standard layers (see `02_mod
     keras, _ = require_tfjs()
     L = keras.layers
     if flatten not in ("weights", "layer", "none"): raise ValueError(f"flatten must be 'weights', 'layer' or 'none', not {flatten!r}")
-    if type(model).__name__ == "Ensemble": raise ValueError(ENSEMBLE_NO_TFJS)
+    if isinstance(model, Ensemble): raise ValueError(ENSEMBLE_NO_TFJS)
     if not isinstance(model, nn.Sequential): raise ValueError(f"to_keras converts nn.Sequential models, not {type(model).__name__}")
     mods = [m for m in model.modules() if not isinstance(m, nn.Sequential)]
     c, h, w = input_shape
@@ -439,14 +439,14 @@ def check_cli_args(args):
     elif args.model is not None and args.weights_dir is None and is_model_folder(args.model):
         try: _, entry = load_model(args.model, calibrated=False)  # milliseconds: a bad folder is found before any work
         except FileNotFoundError as e: raise ValueError(f"--model {e}") from None
-        if args.format != "onnx" and entry.get("arch") == "ensemble": raise ValueError(ENSEMBLE_NO_TFJS)
+        if args.format != "onnx" and entry.get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
     else:
         if args.weights_dir is not None and not Path(args.weights_dir).is_dir(): raise ValueError(f"--weights-dir {args.weights_dir} is not a folder")
         names = shipped_models(args.weights_dir)
         if not names: raise ValueError(f"no weights (model_card.json) in {args.weights_dir or WEIGHTS_DIR}; make them with `digit-lab train`")
         name = args.model or model_card(args.weights_dir).get("default", "best")
         if name not in names: raise ValueError(f"unknown model {name!r}; shipped models: {', '.join(names)} (or give a training run's folder)")
-        if args.format != "onnx" and model_card(args.weights_dir)["models"][name].get("arch") == "ensemble": raise ValueError(ENSEMBLE_NO_TFJS)
+        if args.format != "onnx" and model_card(args.weights_dir)["models"][name].get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
     return args
 
 # %% ../nbs/07_export.ipynb #f425cf50

@@ -184,7 +184,7 @@ class Ensemble(nn.Module):
 # %% ../nbs/02b_hub.ipynb #fa8b23be
 def make_ensemble(specs:list, # shipped names or folders (see `load_model`), one per member
                   weights_dir:str|Path|None=None, # with names: the folder of weights they are in (default `WEIGHTS_DIR`)
-                 ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from)
+                 ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from, temperature)
     "An `Ensemble` of trained models, each calibrated with its own card's temperature; and the `members` for its card."
     if isinstance(specs, (str, Path)) or len(specs) < 2:
         raise ValueError(f"make_ensemble needs a list of at least two models, not {specs!r}")
@@ -194,7 +194,7 @@ def make_ensemble(specs:list, # shipped names or folders (see `load_model`), one
         if entry["arch"] == ENSEMBLE_ARCH: raise ValueError(f"{spec}: is already an ensemble; list its members instead")
         models.append(model)
         members.append({"arch": entry["arch"], "arch_kwargs": entry.get("arch_kwargs") or {}, "from": str(spec),
-                        "temperature": entry.get("temperature", 1.0)})
+                        "temperature": entry.get("temperature", 1.0)})  # already in the weights: a record
     return Ensemble(models).eval(), members
 
 # %% ../nbs/02b_hub.ipynb #7a56e024
