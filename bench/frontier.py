@@ -123,13 +123,13 @@ def main(argv=None):
         import json
         old = json.loads(a._path.read_text())
         now = {(r["name"], r["precision"]) for r in summary}
-        kept = [dict(r, measured=r.get("measured", old["date"][:10])) for r in old["summary"]
+        kept = [dict(r, measured=r.get("measured", old["date"][:16].replace("T", " "))) for r in old["summary"]
                 if r["kind"] == "recipe" and (r["name"], r["precision"]) not in now]
         summary += kept
         runs += [r for r in old["runs"] if r["kind"] == "recipe" and (r["name"], r["precision"]) not in now]
         recipes = list(dict.fromkeys(recipes + [r["name"] for r in kept]))
         merged_from, merged_rows = old["date"], [f"{r['name']} ({r['precision']})" for r in kept]
-    for r in summary: r.setdefault("measured", a._started.date().isoformat())
+    for r in summary: r.setdefault("measured", a._started.strftime("%Y-%m-%d %H:%M"))  # UTC: the run a row comes from
     summary.sort(key=lambda r: r["train_s_mean"])
     picture = R.ROOT / "nbs" / "images" / "frontier.png" if a.results is None else a._path.with_suffix(".png")  # lessons show it
     if not a.no_results:
@@ -137,7 +137,7 @@ def main(argv=None):
     cols = [("label", "recipe"), ("epochs", "epochs"), ("precision", "precision"), ("seeds", "seeds"),
             ("train_s_mean", "train time (s), mean"), ("time_vs_one_epoch", "time vs one-epoch recipe"),
             ("test_accuracy_mean", "test accuracy (%), mean"), ("test_accuracy_min", "min"), ("test_accuracy_max", "max"),
-            ("measured", "measured")]
+            ("measured", "measured (UTC)")]
     key = lambda r: r["name"] if r["kind"] == "comparison" else f"{r['name']}_{r['precision']}"
     figures = {f"{key(r)}_accuracy": r["test_accuracy_mean"] for r in summary}
     figures.update({f"{key(r)}_train_s": r["train_s_mean"] for r in summary})
