@@ -118,7 +118,7 @@ def main(argv=None):
                             test_accuracy_mean=round(R.mean(accs), 2), test_accuracy_min=min(accs), test_accuracy_max=max(accs)))
     one = next((r["train_s_mean"] for r in summary if r["kind"] == "comparison" and r["epochs"] == 1), None)
     for r in summary: r["time_vs_one_epoch"] = round(r["train_s_mean"] / one, 2) if one else None
-    merged_from, merged_rows = None, []
+    merged_rows = []
     if a.merge and a._path.exists():  # earlier rows of recipes not measured now, with their own run's ratios
         import json
         old = json.loads(a._path.read_text())
@@ -128,7 +128,7 @@ def main(argv=None):
         summary += kept
         runs += [r for r in old["runs"] if r["kind"] == "recipe" and (r["name"], r["precision"]) not in now]
         recipes = list(dict.fromkeys(recipes + [r["name"] for r in kept]))
-        merged_from, merged_rows = old["date"], [f"{r['name']} ({r['precision']})" for r in kept]
+        merged_rows = [f"{r['name']} ({r['precision']})" for r in kept]  # each with its own run's date in `measured`
     for r in summary: r.setdefault("measured", a._started.strftime("%Y-%m-%d %H:%M"))  # UTC: the run a row comes from
     summary.sort(key=lambda r: r["train_s_mean"])
     picture = R.ROOT / "nbs" / "images" / "frontier.png" if a.results is None else a._path.with_suffix(".png")  # lessons show it
@@ -143,7 +143,7 @@ def main(argv=None):
     figures.update({f"{key(r)}_train_s": r["train_s_mean"] for r in summary})
     R.report(a, runs, summary, cols, figures, settings=dict(recipes=recipes, all_recipes=set(recipes) == set(RECIPES),
              seeds=a.seeds, comparison_epochs=a.comparison_epochs, threads=a.threads, precision=a.precision, picture=R._shown(picture),
-             merged_from=merged_from, merged_rows=merged_rows))
+             merged_rows=merged_rows))
 
 
 if __name__ == "__main__":

@@ -439,14 +439,14 @@ def check_cli_args(args):
     elif args.model is not None and args.weights_dir is None and is_model_folder(args.model):
         try: _, entry = load_model(args.model, calibrated=False)  # milliseconds: a bad folder is found before any work
         except FileNotFoundError as e: raise ValueError(f"--model {e}") from None
-        if args.format != "onnx" and entry.get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
     else:
         if args.weights_dir is not None and not Path(args.weights_dir).is_dir(): raise ValueError(f"--weights-dir {args.weights_dir} is not a folder")
         names = shipped_models(args.weights_dir)
         if not names: raise ValueError(f"no weights (model_card.json) in {args.weights_dir or WEIGHTS_DIR}; make them with `digit-lab train`")
         name = args.model or model_card(args.weights_dir).get("default", "best")
         if name not in names: raise ValueError(f"unknown model {name!r}; shipped models: {', '.join(names)} (or give a training run's folder)")
-        if args.format != "onnx" and model_card(args.weights_dir)["models"][name].get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
+        entry = model_card(args.weights_dir)["models"][name]
+    if args.format != "onnx" and not args.untrained and entry.get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
     return args
 
 # %% ../nbs/07_export.ipynb #f425cf50

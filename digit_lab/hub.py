@@ -184,17 +184,22 @@ class Ensemble(nn.Module):
 # %% ../nbs/02b_hub.ipynb #fa8b23be
 def make_ensemble(specs:list, # shipped names or folders (see `load_model`), one per member
                   weights_dir:str|Path|None=None, # with names: the folder of weights they are in (default `WEIGHTS_DIR`)
-                 ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from, temperature)
-    "An `Ensemble` of trained models, each calibrated with its own card's temperature; and the `members` for its card."
+                 ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from, folded_temperature)
+    "An `Ensemble` of trained models, each calibrated with its own card's temperature (an ensemble adds its members); and the `members` for its card."
     if isinstance(specs, (str, Path)) or len(specs) < 2:
         raise ValueError(f"make_ensemble needs a list of at least two models, not {specs!r}")
     models, members = [], []
     for spec in specs:
         model, entry = load_model(spec, weights_dir)
-        if entry["arch"] == ENSEMBLE_ARCH: raise ValueError(f"{spec}: is already an ensemble; list its members instead")
+        if entry["arch"] == ENSEMBLE_ARCH:  # its members join one by one, each already calibrated
+            models += list(model.members)
+            members += [{"arch": m["arch"], "arch_kwargs": m.get("arch_kwargs") or {}, "from": m.get("from", str(spec)),
+                         "folded_temperature": m.get("folded_temperature", m.get("temperature", 1.0))} for m in entry["members"]]
+            continue
         models.append(model)
-        members.append({"arch": entry["arch"], "arch_kwargs": entry.get("arch_kwargs") or {}, "from": str(spec),
-                        "temperature": entry.get("temperature", 1.0)})  # already in the weights: a record
+        made_by = f"recipe {entry['recipe']}, seed {entry['seed']}" if {"recipe", "seed"} <= entry.keys() else str(spec)
+        members.append({"arch": entry["arch"], "arch_kwargs": entry.get("arch_kwargs") or {}, "from": made_by,
+                        "folded_temperature": entry.get("temperature", 1.0)})  # a record: the weights already hold it
     return Ensemble(models).eval(), members
 
 # %% ../nbs/02b_hub.ipynb #7a56e024

@@ -11,7 +11,7 @@ from .data import MNIST_MEAN, MNIST_STD
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_NAMES', 'Normalize', 'count_params', 'state_dict_kb', 'count_macs', 'conv_bn_relu', 'mlp', 'lenet5',
-           'small_cnn', 'vgg_bn', 'best', 'tiny', 'speed', 'get_model', 'model_table', 'markdown_table']
+           'small_cnn', 'vgg_bn', 'best', 'tiny', 'speed', 'strided', 'get_model', 'model_table', 'markdown_table']
 
 # %% ../nbs/02_models.ipynb #54b68a15
 class Normalize(nn.Module):
@@ -136,9 +136,22 @@ def speed(c1:int=16, # channels of the 5x5 convolution
         nn.Conv2d(c1, c2, 3, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c2), nn.ReLU(),   # c2 x 5x5
         nn.Flatten(), nn.Linear(c2 * 25, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
+# %% ../nbs/02_models.ipynb #1fce0b8f
+def strided(widths:tuple=(32, 64, 128), # channels of the two stages and of the last convolution
+            p:float=0.25): # dropout after each downsampling and before the classifier
+    "BatchNorm CNN after Chris Deotte's Kaggle MNIST network: valid 3x3 convolutions, strided 5x5 ones to downsample."
+    a, b, c = widths
+    def downsample(n): return [nn.Conv2d(n, n, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(n), nn.ReLU(), nn.Dropout(p)]
+    return nn.Sequential(
+        Normalize(),
+        *conv_bn_relu(1, a, padding=0), *conv_bn_relu(a, a, padding=0), *downsample(a),   # a x 24x24 -> a x 12x12
+        *conv_bn_relu(a, b, padding=0), *conv_bn_relu(b, b, padding=0), *downsample(b),   # b x 8x8 -> b x 4x4
+        *conv_bn_relu(b, c, 4, padding=0),                                                # c x 1x1
+        nn.Flatten(), nn.Dropout(p), nn.Linear(c, 10))
+
 # %% ../nbs/02_models.ipynb #6054b31c
 ARCHS = {"mlp": mlp, "lenet5": lenet5, "small_cnn": small_cnn, "vgg_bn": vgg_bn, "best": best, "tiny": tiny,
-         "speed": speed}
+         "speed": speed, "strided": strided}
 MODEL_NAMES = tuple(ARCHS)
 
 def get_model(name:str, # one of `MODEL_NAMES`

@@ -12,14 +12,14 @@ import torch.nn as nn
 from .core import CommandParser, atomic_write, data_dir, nonnegative_int, positive_float, positive_int
 from .data import mnist_floats
 from .models import MODEL_NAMES, count_params, get_model
-from .hub import ENSEMBLE_ARCH, make_ensemble, save_pretrained
+from .hub import ENSEMBLE_ARCH, is_model_folder, load_model, make_ensemble, save_pretrained
 from .device import AMP_CHOICES, machine_name, peak_rss_mb, pick_device
 from .train import accuracy, fit, seed_everything, split_valid
 
 # %% auto #0
-__all__ = ['RECIPES', 'MNIST_TRAIN', 'CARD_FIELDS', 'ENSEMBLE_SEEDS', 'Recipe', 'get_recipe', 'recipe_table', 'light_augment',
-           'augment_preset', 'training_data', 'styles_accuracy', 'train_recipe', 'clip_norm', 'subset_size',
-           'device_name', 'add_cli_arguments', 'run_cli', 'cli', 'ship', 'ship_ensemble']
+__all__ = ['RECIPES', 'MNIST_TRAIN', 'CARD_FIELDS', 'FP32_FIELDS', 'ENSEMBLE_MEMBERS', 'Recipe', 'get_recipe', 'recipe_table',
+           'light_augment', 'augment_preset', 'training_data', 'styles_accuracy', 'train_recipe', 'clip_norm',
+           'subset_size', 'device_name', 'add_cli_arguments', 'run_cli', 'cli', 'ship', 'ship_ensemble']
 
 # %% ../nbs/04b_recipes.ipynb #cf0413be
 @dataclass
@@ -60,6 +60,9 @@ RECIPES = {
                    valid=0, channels_last=True,
                    about="the most accurate single model in 5 minutes of training on a laptop CPU (all 60,000 MNIST images); "
                          "also reads digits drawn in the world's styles"),
+    "strided": Recipe("strided", epochs=12, bs=128, lr=3e-3, wd=0.01, label_smoothing=0.1, augment="default", synth=15_000,
+                      valid=0, channels_last=True,
+                      about="best's training with a network that downsamples by strided convolutions: the ensemble's second design"),
     "tiny": Recipe("tiny", epochs=30, bs=128, lr=1e-2, wd=0.01, label_smoothing=0.05, augment="light", synth=5_000,
                    channels_last=True, about="under 8,000 parameters, >= 99.4%"),
     "mlp": Recipe("mlp", epochs=10, bs=128, lr=1e-3, wd=0.05, about="multi-layer perceptron on raw pixels (baseline)"),
@@ -276,41 +279,50 @@ def cli(argv:list[str]|None=None) -> int:
 # %% ../nbs/04b_recipes.ipynb #18d14c08
 CARD_FIELDS = ("test_accuracy", "valid_accuracy", "styles_accuracy", "epochs", "train_seconds", "wall_seconds",
                "peak_rss_mb", "seed", "device", "precision", "machine", "command", "arch_kwargs")
+FP32_FIELDS = ("fp32_test_accuracy", "fp32_train_seconds", "fp32_command")  # from `ship(..., fp32_run=...)`
 
 def ship(out_dir:str|Path, # a folder written by `digit-lab train` (metrics.json + model.pt)
          recipe:str|None=None, # weight name (default: the run's recipe)
          weights_dir:str|Path|None=None, # default: the package's `digit_lab/weights`
          default:bool|None=None, # make it the card's default model (None: only for "best")
+         fp32_run:str|Path|None=None, # the same recipe and seed trained in float32 (`--amp off`): its figures join the card as fp32_*
         ) -> Path:
     "Copy a trained run into the shipped weights and its model card."
     out_dir = Path(out_dir)
     for f in ("metrics.json", "model.pt"):
         if not (out_dir / f).exists(): raise FileNotFoundError(f"{out_dir/f} is missing: run `digit-lab train --out {out_dir}` first.")
     m = json.loads((out_dir / "metrics.json").read_text())
+    if fp32_run is not None:
+        if not (Path(fp32_run) / "metrics.json").is_file(): raise FileNotFoundError(f"{Path(fp32_run) / 'metrics.json'} is missing: train it with `--amp off --out {fp32_run}`.")
+        f32 = json.loads((Path(fp32_run) / "metrics.json").read_text())
+        if f32.get("precision") != "fp32" or (f32.get("recipe"), f32.get("seed")) != (m.get("recipe"), m.get("seed")):
+            raise ValueError(f"{fp32_run} is not a float32 run of recipe {m.get('recipe')!r}, seed {m.get('seed')} "
+                             f"(it is {f32.get('precision')}, recipe {f32.get('recipe')!r}, seed {f32.get('seed')})")
+        m.update({f"fp32_{k}": f32[k] for k in ("test_accuracy", "train_seconds", "command")})
     recipe = recipe or m["recipe"]
     net = get_model(m["arch"], **m.get("arch_kwargs", {}))
     net.load_state_dict(torch.load(out_dir / "model.pt", map_location="cpu", weights_only=True))
-    info = {k: m[k] for k in CARD_FIELDS if m.get(k) not in (None, {})}
+    info = {k: m[k] for k in CARD_FIELDS + FP32_FIELDS if m.get(k) not in (None, {})}
     return save_pretrained(net, recipe, m["arch"], weights_dir, default=(recipe == "best") if default is None else default, **info)
 
 # %% ../nbs/04b_recipes.ipynb #8e84eb25
-ENSEMBLE_SEEDS = (0, 1, 2, 3, 4)  # the shipped `ensemble`: the `best` recipe from these seeds
+ENSEMBLE_MEMBERS = {"best": (0, 1, 2, 3, 4)}  # the shipped `ensemble`: recipe -> seeds
 
-def ship_ensemble(run_dirs:list, # folders written by `digit-lab train` (calibrate each first: `digit-lab evaluate --model DIR --calibrate`)
+def ship_ensemble(specs:list, # trained models: `digit-lab train` run folders (calibrate each first: `digit-lab evaluate --model DIR --calibrate`) or shipped names; an ensemble adds its members
                   name:str="ensemble", # weight name
                   weights_dir:str|Path|None=None, # default: the package's `digit_lab/weights`
                   root:str|Path|None=None, # where MNIST is (default `data_dir()`)
                  ) -> Path:
-    "Combine trained runs into one `Ensemble`, measure it on the test set, and ship it with its card entry."
-    runs = [Path(d) for d in run_dirs]
-    for d in runs:
-        if not (d / "metrics.json").is_file(): raise FileNotFoundError(f"{d / 'metrics.json'} is missing: run `digit-lab train --out {d}` first.")
-    ms = [json.loads((d / "metrics.json").read_text()) for d in runs]
-    ens, members = make_ensemble(runs)
-    for mem, m in zip(members, ms): mem["from"] = f"recipe {m['recipe']}, seed {m['seed']}"
+    "Combine trained models into one `Ensemble`, measure it on the test set, and ship it with its card entry."
+    for s in specs:
+        if is_model_folder(s) and not (Path(s) / "metrics.json").is_file():
+            raise FileNotFoundError(f"{Path(s) / 'metrics.json'} is missing: run `digit-lab train --out {s}` first.")
+    entries = [load_model(s)[1] for s in specs]  # how each was made: metrics.json of a run, the card entry of a shipped model
+    ens, members = make_ensemble(specs)
     x_test, y_test = mnist_floats(root if root is not None else data_dir(), train=False)
+    same = lambda k: {e.get(k) for e in entries}.pop() if len({e.get(k) for e in entries}) == 1 else "mixed"
     info = dict(test_accuracy=round(accuracy(ens, x_test, y_test), 2), styles_accuracy=round(styles_accuracy(ens), 2),
-                members=members, seeds=[m["seed"] for m in ms], epochs=ms[0]["epochs"], train_seconds=round(sum(m["train_seconds"] for m in ms), 1),
-                device=ms[0]["device"], precision=ms[0]["precision"], machine=ms[0]["machine"],
-                command=" && ".join(m["command"] for m in ms) + f" && ship_ensemble({[str(d) for d in runs]})")
+                members=members, epochs=same("epochs"), train_seconds=round(sum(e["train_seconds"] for e in entries), 1),
+                device=same("device"), precision=same("precision"), machine=same("machine"),
+                command=" && ".join(e["command"] for e in entries) + f" && ship_ensemble({[str(s) for s in specs]})")
     return save_pretrained(ens, name, ENSEMBLE_ARCH, weights_dir, **info)
