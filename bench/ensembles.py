@@ -38,7 +38,7 @@ def main(argv=None):
     import torch
     from digit_lab.data import mnist_floats
     from digit_lab.evaluate import calibrate, calibration_set, get_logits
-    from digit_lab.hub import load_model, make_ensemble
+    from digit_lab.hub import Ensemble, load_model
     from digit_lab.recipes import train_recipe
     runs_dir = a.runs or Path(tempfile.mkdtemp(prefix="ensembles-"))
     folders = {r: [runs_dir / f"{r}-s{s}" for s in a.seeds] for r in RECIPES}
@@ -55,20 +55,20 @@ def main(argv=None):
     candidates = {f"{len(folders['best'])} `best` runs": folders["best"],
                   f"{len(folders['strided'])} `strided` runs": folders["strided"],
                   "all of them": folders["best"] + folders["strided"]}
-    runs, wrong = [], {}
+    runs, model, wrong, acc = [], {}, {}, {}  # by run folder: its calibrated model, the images it misreads, its accuracy
     for recipe, dirs in folders.items():
         for seed, d in zip(a.seeds, dirs):
-            metrics = json.loads((d / "metrics.json").read_text())
-            w = get_logits(load_model(d)[0], x).argmax(1) != y  # calibrated, as in an ensemble (same argmax)
-            wrong[d] = w
-            runs.append(dict(recipe=recipe, seed=seed, test_accuracy=round(100 - w.float().mean().item() * 100, 2),
-                             train_s=metrics["train_seconds"], precision=metrics["precision"], run=R._shown(d)))
+            model[d], metrics = load_model(d)  # calibrated, as in an ensemble
+            wrong[d] = get_logits(model[d], x).argmax(1) != y
+            acc[d] = round(100 - wrong[d].float().mean().item() * 100, 2)
+            runs.append(dict(recipe=recipe, seed=seed, test_accuracy=acc[d], train_s=metrics["train_seconds"],
+                             precision=metrics["precision"], run=R._shown(d)))
     summary = []
     for name, dirs in candidates.items():
-        ens, _ = make_ensemble(dirs)
+        ens = Ensemble([model[d] for d in dirs]).eval()  # what `make_ensemble(dirs)` builds, without loading them again
         errors = int((get_logits(ens, x).argmax(1) != y).sum())
         w = torch.stack([wrong[d] for d in dirs])
-        member_acc = [r["test_accuracy"] for r in runs if runs_dir / f"{r['recipe']}-s{r['seed']}" in dirs]
+        member_acc = [acc[d] for d in dirs]
         summary.append(dict(ensemble=name, members=len(dirs), member_accuracy_mean=round(R.mean(member_acc), 2),
                             member_accuracy_max=max(member_acc), test_accuracy=round(100 - errors / len(y) * 100, 2),
                             errors=errors, misread_by_all=int(w.all(0).sum()), misread_by_any=int(w.any(0).sum()),

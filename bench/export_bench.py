@@ -24,7 +24,7 @@ def main(argv=None):
     import torch
     from digit_lab import export as ex
     from digit_lab.data import mnist_floats
-    from digit_lab.hub import WEIGHTS_DIR, shipped_models
+    from digit_lab.hub import ENSEMBLE_ARCH, WEIGHTS_DIR, shipped_models
     from digit_lab.timing import latency_ms
     names = shipped_models(a.weights_dir)
     if not names: sys.exit("no shipped weights: train them first (digit-lab train --recipe best)")
@@ -34,7 +34,7 @@ def main(argv=None):
     summary = []
     for name in names:
         model, info = ex.export_model(name, weights_dir=a.weights_dir)
-        tfjs = not a.no_tfjs and info["arch"] != "ensemble"  # an ensemble exports to ONNX only
+        tfjs = not a.no_tfjs and info["arch"] != ENSEMBLE_ARCH  # an ensemble exports to ONNX only
         sizes = ex.export_sizes(model, Path(a.weights_dir or WEIGHTS_DIR) / f"{name}.pt", tfjs=tfjs)
         with tempfile.TemporaryDirectory() as t:
             sess = ex.onnx_session(ex.export_onnx(model, Path(t) / "m.onnx"), threads=1)

@@ -27,7 +27,7 @@ AMP = {"recipe": {}, "fp32": {"amp": "off"}, "bf16": {"amp": "bf16"}}  # --preci
 def ours(recipe:str, seed:int, precision:str, root, out=None) -> dict:
     "One training run of our recipe in this process (with `out`, its run folder is kept there, as `digit-lab train` writes it)."
     from digit_lab.recipes import train_recipe
-    flag = {"fp32": " --amp off", "bf16": " --amp bf16"}.get(precision, "")
+    flag = "".join(f" --amp {v}" for v in AMP[precision].values())  # as `digit-lab train` would be typed
     _, hist, m = train_recipe(recipe, seed=seed, device="cpu", root=root, progress=None, out=out,
                               command=f"digit-lab train --recipe {recipe} --seed {seed}{flag}", **AMP[precision])
     return dict(train_s=round(hist.seconds[-1], 3), test_accuracy=m["test_accuracy"], precision=m["precision"])

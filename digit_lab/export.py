@@ -433,6 +433,7 @@ def check_cli_args(args):
         if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file; give a folder (the export is DIR/model.onnx)")
         if args.quantize: raise ValueError("--quantize applies to --format tfjs and web; ONNX keeps float32 weights")
     else: _check_replaceable(out, TFJS_FILES if args.format == "tfjs" else WEB_FILES, f"{args.format} export")
+    entry = {}  # the card entry of the model to export (none for --untrained)
     if args.untrained:
         if args.model not in MODEL_NAMES: raise ValueError(f"--untrained needs --model ARCH, one of {', '.join(MODEL_NAMES)}")
         if args.weights_dir: raise ValueError("--untrained exports random weights: leave out --weights-dir")
@@ -446,7 +447,7 @@ def check_cli_args(args):
         name = args.model or model_card(args.weights_dir).get("default", "best")
         if name not in names: raise ValueError(f"unknown model {name!r}; shipped models: {', '.join(names)} (or give a training run's folder)")
         entry = model_card(args.weights_dir)["models"][name]
-    if args.format != "onnx" and not args.untrained and entry.get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
+    if args.format != "onnx" and entry.get("arch") == ENSEMBLE_ARCH: raise ValueError(ENSEMBLE_NO_TFJS)
     return args
 
 # %% ../nbs/07_export.ipynb #f425cf50

@@ -186,21 +186,25 @@ def make_ensemble(specs:list, # shipped names or folders (see `load_model`), one
                   weights_dir:str|Path|None=None, # with names: the folder of weights they are in (default `WEIGHTS_DIR`)
                  ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from, folded_temperature)
     "An `Ensemble` of trained models, each calibrated with its own card's temperature (an ensemble adds its members); and the `members` for its card."
+    models, members, _ = _ensemble_parts(specs, weights_dir)
+    return Ensemble(models).eval(), members
+
+def _ensemble_parts(specs, weights_dir=None):
+    "The members' calibrated models, their card records, and the card entry of each spec: every spec loaded once"
     if isinstance(specs, (str, Path)) or len(specs) < 2:
         raise ValueError(f"make_ensemble needs a list of at least two models, not {specs!r}")
-    models, members = [], []
+    models, members, entries = [], [], []
     for spec in specs:
         model, entry = load_model(spec, weights_dir)
-        if entry["arch"] == ENSEMBLE_ARCH:  # its members join one by one, each already calibrated
-            models += list(model.members)
-            members += [{"arch": m["arch"], "arch_kwargs": m.get("arch_kwargs") or {}, "from": m.get("from", str(spec)),
-                         "folded_temperature": m.get("folded_temperature", m.get("temperature", 1.0))} for m in entry["members"]]
+        entries.append(entry)
+        if entry["arch"] == ENSEMBLE_ARCH:  # its members join one by one, each already calibrated, their records as they are
+            models += list(model.members); members += [dict(m) for m in entry["members"]]
             continue
         models.append(model)
         made_by = f"recipe {entry['recipe']}, seed {entry['seed']}" if {"recipe", "seed"} <= entry.keys() else str(spec)
         members.append({"arch": entry["arch"], "arch_kwargs": entry.get("arch_kwargs") or {}, "from": made_by,
                         "folded_temperature": entry.get("temperature", 1.0)})  # a record: the weights already hold it
-    return Ensemble(models).eval(), members
+    return models, members, entries
 
 # %% ../nbs/02b_hub.ipynb #7a56e024
 def update_card(spec:str|Path|None=None, # as for `load_model`: a shipped name, a weights folder or a run folder

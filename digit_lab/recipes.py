@@ -12,7 +12,7 @@ import torch.nn as nn
 from .core import CommandParser, atomic_write, data_dir, nonnegative_int, positive_float, positive_int
 from .data import mnist_floats
 from .models import MODEL_NAMES, count_params, get_model
-from .hub import ENSEMBLE_ARCH, is_model_folder, load_model, make_ensemble, save_pretrained
+from .hub import ENSEMBLE_ARCH, Ensemble, _ensemble_parts, is_model_folder, save_pretrained
 from .device import AMP_CHOICES, machine_name, peak_rss_mb, pick_device
 from .train import accuracy, fit, seed_everything, split_valid
 
@@ -317,10 +317,10 @@ def ship_ensemble(specs:list, # trained models: `digit-lab train` run folders (c
     for s in specs:
         if is_model_folder(s) and not (Path(s) / "metrics.json").is_file():
             raise FileNotFoundError(f"{Path(s) / 'metrics.json'} is missing: run `digit-lab train --out {s}` first.")
-    entries = [load_model(s)[1] for s in specs]  # how each was made: metrics.json of a run, the card entry of a shipped model
-    ens, members = make_ensemble(specs)
+    models, members, entries = _ensemble_parts(specs)  # entries: how each was made (a run's metrics.json, a shipped model's card entry)
+    ens = Ensemble(models).eval()
     x_test, y_test = mnist_floats(root if root is not None else data_dir(), train=False)
-    same = lambda k: {e.get(k) for e in entries}.pop() if len({e.get(k) for e in entries}) == 1 else "mixed"
+    def same(k): values = {e.get(k) for e in entries}; return values.pop() if len(values) == 1 else "mixed"
     info = dict(test_accuracy=round(accuracy(ens, x_test, y_test), 2), styles_accuracy=round(styles_accuracy(ens), 2),
                 members=members, epochs=same("epochs"), train_seconds=round(sum(e["train_seconds"] for e in entries), 1),
                 device=same("device"), precision=same("precision"), machine=same("machine"),

@@ -12,12 +12,12 @@ import torch
 from torch import nn
 
 from digit_lab.data import mnist_floats
-from digit_lab.hub import make_ensemble, model_card, shipped_models
+from digit_lab.hub import ENSEMBLE_ARCH, make_ensemble, model_card, shipped_models
 from digit_lab.models import get_model, MODEL_NAMES
 from digit_lab import export as ex
 
 WEIGHTS = os.environ.get("DIGIT_LAB_WEIGHTS_DIR")
-NAMES = [n for n in shipped_models(WEIGHTS) if model_card(WEIGHTS)["models"][n]["arch"] != "ensemble"]  # ensembles: ONNX only
+NAMES = [n for n in shipped_models(WEIGHTS) if model_card(WEIGHTS)["models"][n]["arch"] != ENSEMBLE_ARCH]  # ensembles: ONNX only
 
 
 @pytest.fixture(scope="module", autouse=True)
