@@ -8,13 +8,15 @@ import json, math, pickle
 from pathlib import Path
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import digit_lab
 from .core import atomic_write, check_name
 from .models import ARCHS, MODEL_NAMES, count_params, get_model
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'ENSEMBLE_ARCH', 'model_card', 'shipped_models', 'load_pretrained', 'save_pretrained',
-           'fold_temperature', 'is_model_folder', 'load_model', 'Ensemble', 'make_ensemble', 'update_card']
+__all__ = ['WEIGHTS_DIR', 'ENSEMBLE_ARCH', 'ONE_PIXEL_SHIFTS', 'model_card', 'shipped_models', 'load_pretrained',
+           'save_pretrained', 'fold_temperature', 'is_model_folder', 'load_model', 'shift_image', 'Ensemble',
+           'make_ensemble', 'update_card']
 
 # %% ../nbs/02b_hub.ipynb #200fb9d0
 WEIGHTS_DIR = Path(digit_lab.__file__).parent / "weights"  # the weights and model card shipped with the package
@@ -55,7 +57,10 @@ def _architecture(entry:dict, where) -> nn.Module:
         members = entry.get("members")
         if not isinstance(members, list) or not members or not all(isinstance(m, dict) for m in members):
             raise ValueError(f"{where}: an ensemble's card entry needs 'members', a list of {{'arch': ..., 'arch_kwargs': ...}}")
-        return Ensemble([_architecture(m, where) for m in members])
+        shifts = entry.get("shifts", [[0, 0]])
+        if not (isinstance(shifts, list) and shifts and all(isinstance(s, list) and len(s) == 2 and all(type(v) is int for v in s) for s in shifts)):
+            raise ValueError(f"{where}: an ensemble's 'shifts' must be a list of [down, right] pixel pairs, like [[0, 0], [1, 0]]")
+        return Ensemble([_architecture(m, where) for m in members], shifts=shifts)
     if entry.get("arch") not in ARCHS:
         raise ValueError(f"{where}: unknown architecture {entry.get('arch')!r}; valid names: {', '.join(MODEL_NAMES)}, {ENSEMBLE_ARCH}")
     return get_model(entry["arch"], **entry.get("arch_kwargs", {}))
@@ -101,6 +106,7 @@ def save_pretrained(model:nn.Module, name:str, # recipe name: the file becomes `
     d = Path(weights_dir or WEIGHTS_DIR)
     state = _float32_state(model)
     entry = {"arch": arch, "params": count_params(model), **info}
+    if getattr(model, "shifts", ((0, 0),)) != ((0, 0),): entry["shifts"] = [list(v) for v in model.shifts]  # an ensemble's views
     _build(entry, state, f"save_pretrained({name!r})")          # the card must describe these weights
     card = model_card(d) if _card_path(d).exists() else {"default": name, "models": {}}
     card["models"][name] = entry
@@ -168,26 +174,45 @@ def _load_model(spec, weights_dir, device):
     return model, {**card["models"][name], "name": name}
 
 # %% ../nbs/02b_hub.ipynb #d16f0837
+def shift_image(x:torch.Tensor, # images [N,C,H,W], background 0
+                down:int, right:int, # pixels to move the digits (negative: up, left)
+               ) -> torch.Tensor:
+    "`x` moved `down` and `right` pixels, the uncovered edge filled with background (0)."
+    p, (h, w) = max(abs(down), abs(right)), x.shape[-2:]
+    return F.pad(x, (p, p, p, p))[..., p - down:p - down + h, p - right:p - right + w]
+
+ONE_PIXEL_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))  # as given; one pixel down, up, right, left
+
+# %% ../nbs/02b_hub.ipynb #e8b3c0d1
 class Ensemble(nn.Module):
-    "Several digit classifiers as one: the log of their mean probabilities, then a 10x10 layer (the identity until calibrated)."
-    def __init__(self, members:list): # trained models, each float [N,1,28,28] in [0,1] -> logits [N,10]
+    "Several digit classifiers as one: the log of their mean probabilities over members and views, then a 10x10 layer (the identity until calibrated)."
+    def __init__(self, members:list, # trained models, each float [N,1,28,28] in [0,1] -> logits [N,10]
+                 shifts=((0, 0),), # views of each image averaged, as (down, right) pixels; (0, 0) is the image as given
+                ):
         super().__init__()
         if len(members) < 1: raise ValueError("an ensemble needs at least one member model")
-        self.members = nn.ModuleList(members)
+        if not shifts: raise ValueError("an ensemble needs at least one view, such as shifts=((0, 0),)")
+        self.members, self.shifts = nn.ModuleList(members), tuple((int(d), int(r)) for d, r in shifts)
         self.head = nn.Linear(10, 10)  # registered last, so `fold_temperature` scales it
         with torch.no_grad(): self.head.weight.copy_(torch.eye(10)); self.head.bias.zero_()
 
     def forward(self, x):
-        logp = torch.stack([m(x).float().log_softmax(1) for m in self.members])  # [members, N, 10]
-        return self.head(torch.logsumexp(logp, 0) - math.log(len(self.members)))  # log of the mean probability
+        views = x if self.shifts == ((0, 0),) else torch.cat([shift_image(x, d, r) for d, r in self.shifts])  # [views*N,...]
+        logp = torch.stack([m(views).float().log_softmax(1) for m in self.members])       # [members, views*N, 10]
+        logp = logp.unflatten(1, (len(self.shifts), -1))                                  # [members, views, N, 10]
+        return self.head(torch.logsumexp(logp, (0, 1)) - math.log(logp.shape[0] * logp.shape[1]))  # log of the mean probability
+
+    def extra_repr(self): return f"shifts={self.shifts}"
+
 
 # %% ../nbs/02b_hub.ipynb #fa8b23be
 def make_ensemble(specs:list, # shipped names or folders (see `load_model`), one per member
                   weights_dir:str|Path|None=None, # with names: the folder of weights they are in (default `WEIGHTS_DIR`)
+                  shifts=((0, 0),), # views of each image to average (see `Ensemble`); save them on the card as `shifts`
                  ) -> tuple[Ensemble, list[dict]]: # (the ensemble, one card dict per member: arch, arch_kwargs, from, folded_temperature)
-    "An `Ensemble` of trained models, each calibrated with its own card's temperature (an ensemble adds its members); and the `members` for its card."
+    "An `Ensemble` of trained models, each calibrated with its own card's temperature (an ensemble adds its members, not its views); and the `members` for its card."
     models, members, _ = _ensemble_parts(specs, weights_dir)
-    return Ensemble(models).eval(), members
+    return Ensemble(models, shifts).eval(), members
 
 def _ensemble_parts(specs, weights_dir=None):
     "The members' calibrated models, their card records, and the card entry of each spec: every spec loaded once"

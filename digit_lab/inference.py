@@ -219,9 +219,9 @@ class DigitPredictor:
             raise ValueError(f"prepared images must be [N,1,28,28]; got shape {tuple(x.shape)} (use predict for raw images)")
         x = x.to(self.device, torch.float32)
         if not self.tta: return torch.softmax(self.model(x).float(), 1).cpu()
-        pad = torch.nn.functional.pad(x, (1, 1, 1, 1))
-        views = [x] + [pad[..., 1 + dy:29 + dy, 1 + dx:29 + dx] for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))]
-        return torch.softmax(self.model(torch.cat(views)).float(), 1).view(5, len(x), 10).mean(0).cpu()
+        from digit_lab.hub import ONE_PIXEL_SHIFTS, shift_image
+        views = torch.cat([shift_image(x, down, right) for down, right in ONE_PIXEL_SHIFTS])
+        return torch.softmax(self.model(views).float(), 1).view(len(ONE_PIXEL_SHIFTS), len(x), 10).mean(0).cpu()
 
     def predict(self, img, # path, PIL image, numpy array or torch tensor of one digit
                 k:int=3, # how many best guesses to list (key `top{k}`; `top3` is always there)

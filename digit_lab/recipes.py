@@ -17,9 +17,9 @@ from .device import AMP_CHOICES, machine_name, peak_rss_mb, pick_device
 from .train import accuracy, fit, seed_everything, split_valid
 
 # %% auto #0
-__all__ = ['RECIPES', 'MNIST_TRAIN', 'CARD_FIELDS', 'FP32_FIELDS', 'ENSEMBLE_MEMBERS', 'Recipe', 'get_recipe', 'recipe_table',
-           'light_augment', 'augment_preset', 'training_data', 'styles_accuracy', 'train_recipe', 'clip_norm',
-           'subset_size', 'device_name', 'add_cli_arguments', 'run_cli', 'cli', 'ship', 'ship_ensemble']
+__all__ = ['RECIPES', 'MNIST_TRAIN', 'CARD_FIELDS', 'FP32_FIELDS', 'Recipe', 'get_recipe', 'recipe_table', 'light_augment',
+           'augment_preset', 'training_data', 'styles_accuracy', 'train_recipe', 'clip_norm', 'subset_size',
+           'device_name', 'add_cli_arguments', 'run_cli', 'cli', 'ship', 'ship_ensemble']
 
 # %% ../nbs/04b_recipes.ipynb #cf0413be
 @dataclass
@@ -306,19 +306,18 @@ def ship(out_dir:str|Path, # a folder written by `digit-lab train` (metrics.json
     return save_pretrained(net, recipe, m["arch"], weights_dir, default=(recipe == "best") if default is None else default, **info)
 
 # %% ../nbs/04b_recipes.ipynb #8e84eb25
-ENSEMBLE_MEMBERS = {"best": (0, 1, 2, 3, 4)}  # the shipped `ensemble`: recipe -> seeds
-
 def ship_ensemble(specs:list, # trained models: `digit-lab train` run folders (calibrate each first: `digit-lab evaluate --model DIR --calibrate`) or shipped names; an ensemble adds its members
                   name:str="ensemble", # weight name
                   weights_dir:str|Path|None=None, # default: the package's `digit_lab/weights`
                   root:str|Path|None=None, # where MNIST is (default `data_dir()`)
+                  shifts=((0, 0),), # views of each image to average (see `digit_lab.hub.Ensemble`)
                  ) -> Path:
     "Combine trained models into one `Ensemble`, measure it on the test set, and ship it with its card entry."
     for s in specs:
         if is_model_folder(s) and not (Path(s) / "metrics.json").is_file():
             raise FileNotFoundError(f"{Path(s) / 'metrics.json'} is missing: run `digit-lab train --out {s}` first.")
     models, members, entries = _ensemble_parts(specs)  # entries: how each was made (a run's metrics.json, a shipped model's card entry)
-    ens = Ensemble(models).eval()
+    ens = Ensemble(models, shifts).eval()
     x_test, y_test = mnist_floats(root if root is not None else data_dir(), train=False)
     def same(k): values = {e.get(k) for e in entries}; return values.pop() if len(values) == 1 else "mixed"
     info = dict(test_accuracy=round(accuracy(ens, x_test, y_test), 2), styles_accuracy=round(styles_accuracy(ens), 2),

@@ -135,10 +135,12 @@ def test_cli_bad_arguments(tmp_path, args, says):
         assert e.value.code == 2
 
 
-def test_cli_ensemble_onnx_only(tmp_path):
-    "An ensemble folder exports to ONNX as one graph (same logits); TF.js and the web page are refused in one line."
+@pytest.mark.parametrize("shifts", [((0, 0),), ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))], ids=["one-view", "five-views"])
+def test_cli_ensemble_onnx_only(tmp_path, shifts):
+    "An ensemble folder (with or without shifted views) exports to ONNX as one graph (same logits); TF.js and the web page are refused in one line."
+    import onnx
     from digit_lab.hub import ENSEMBLE_ARCH, make_ensemble, save_pretrained
-    ens, members = make_ensemble(["speed", "quick"], weights_dir=WEIGHTS)
+    ens, members = make_ensemble(["speed", "quick"], weights_dir=WEIGHTS, shifts=shifts)
     save_pretrained(ens, "pair", arch=ENSEMBLE_ARCH, weights_dir=tmp_path / "pair", members=members)
     for fmt in ("tfjs", "web"):
         code, out, err = _cli("--model", str(tmp_path / "pair"), "--format", fmt, "--out", str(tmp_path / fmt))
@@ -146,6 +148,8 @@ def test_cli_ensemble_onnx_only(tmp_path):
         assert not (tmp_path / fmt).exists()
     code, out, err = _cli("--model", str(tmp_path / "pair"), "--format", "onnx", "--out", str(tmp_path / "o"), "--check")
     assert code == 0 and "0 predictions changed" in out, err
+    graphs = list((tmp_path / "o").glob("*.onnx"))
+    assert len(graphs) == 1 and len(onnx.load(graphs[0]).graph.input) == 1, graphs  # one graph, one image input
 
 
 MISSING = [("onnx", "onnx", 'pip install "digit-lab[export]"'), ("onnx", "onnxscript", 'pip install "digit-lab[export]"'),

@@ -103,18 +103,21 @@ def test_shipped_cards_are_calibrated():
 
 
 def test_shipped_ensemble():
-    "The ensemble loads by name like any model: one module of the runs `ENSEMBLE_MEMBERS` names, its card's accuracy"
-    " re-measured, at least the single `best`'s, calibrated (MNIST test ECE under 2 points), and `predict` on a drawing works."
-    from digit_lab.hub import Ensemble
-    from digit_lab.recipes import ENSEMBLE_MEMBERS, RECIPES
+    "The ensemble loads by name like any model: one module of the runs `bench/ensemble_select.py` chose, with the views"
+    " it chose, its card's accuracy re-measured, at least the single `best`'s, calibrated (MNIST test ECE under 2"
+    " points), and `predict` on a drawing works."
+    from digit_lab.hub import ONE_PIXEL_SHIFTS, Ensemble
+    from digit_lab.recipes import RECIPES
     from digit_lab.train import accuracy
     card = model_card()["models"]
-    assert "ensemble" in card, "no shipped ensemble: make it with digit_lab.recipes.ship_ensemble (04b_recipes)"
+    assert "ensemble" in card, "no shipped ensemble: make it with python bench/ensemble_select.py --ship ensemble (04b_recipes)"
+    chosen = json.loads((Path(__file__).parent.parent / "bench/results/ensemble_select.json").read_text())["figures"]
+    runs = [c.rsplit("-s", 1) for c in chosen["chosen_runs"]]  # folder names RECIPE-sSEED
     pred = DigitPredictor.from_pretrained("ensemble")
-    expected = [f"recipe {r}, seed {s}" for r, seeds in ENSEMBLE_MEMBERS.items() for s in seeds]
-    assert [m["from"] for m in card["ensemble"]["members"]] == expected
-    assert isinstance(pred.model, Ensemble) and len(pred.model.members) == len(expected)
-    assert [m["arch"] for m in card["ensemble"]["members"]] == [RECIPES[r].arch for r, seeds in ENSEMBLE_MEMBERS.items() for s in seeds]
+    assert [m["from"] for m in card["ensemble"]["members"]] == [f"recipe {r}, seed {s}" for r, s in runs]
+    assert [m["arch"] for m in card["ensemble"]["members"]] == [RECIPES[r].arch for r, _ in runs]
+    assert isinstance(pred.model, Ensemble) and len(pred.model.members) == len(runs) == chosen["members"]
+    assert pred.model.shifts == ONE_PIXEL_SHIFTS[:chosen["views"]]
     x, y = mnist_floats(MNIST_ROOT, train=False)
     acc = accuracy(pred.model, x, y)
     assert abs(acc - card["ensemble"]["test_accuracy"]) < 0.011 and acc >= card["best"]["test_accuracy"]
