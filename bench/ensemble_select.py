@@ -1,10 +1,10 @@
 """Choose an ensemble on held-out training images only: greedy selection from a pool of runs, then one test.
 
-    python bench/ensemble_select.py [--runs DIR] [--recipes best,strided] [--seeds 0,1,2,3] [--epochs 18] [--quick]
+    python bench/ensemble_select.py [--runs DIR] [--recipes best,strided] [--seeds 0,1,2,3,4] [--epochs 18] [--quick]
 
 The pool: the `best` and `strided` recipes (`04b_recipes`), one run per seed, each trained for `--epochs` epochs with
 the same 5,000 MNIST training images held out (`digit_lab.train.split_valid`, seed 42). A run already in
-DIR/RECIPE-sSEED is reused; a missing one is trained there first (about 7 minutes each on a 2-core CPU with bfloat16
+DIR/RECIPE-sSEED is reused; a missing one is trained there first (about 6 minutes each on a 2-core CPU with bfloat16
 hardware). Each run is calibrated on held-out data (`digit_lab.evaluate.calibration_set`, whose MNIST part is those
 5,000 images), as the shipped models are.
 
@@ -71,10 +71,10 @@ def greedy(lp:dict, y, max_members:int, cost:dict, budget:float) -> list:
 
 def main(argv=None):
     p = R.parser(__doc__, "ensemble_select")
-    R.quick_option(p, "--seeds", "0,1,2,3", "0,1", "seeds, one run of each recipe per seed", type=R.seed_list)
+    R.quick_option(p, "--seeds", "0,1,2,3,4", "0,1", "seeds, one run of each recipe per seed", type=R.seed_list)
     R.quick_option(p, "--epochs", 18, 1, "epochs of each run", type=R.positive_int)
     p.add_argument("--recipes", default="best,strided", help="recipes in the pool (default: best,strided)")
-    p.add_argument("--max-members", type=R.positive_int, default=8, help="most members (default: 8)")
+    p.add_argument("--max-members", type=R.positive_int, default=10, help="most members (default: 10)")
     p.add_argument("--budget-ms", type=R.positive_float, default=8.0,
                    help="most milliseconds of one image through the ensemble (default: 8, under the 10 ms a canvas may take)")
     p.add_argument("--runs", type=Path, help="folder of the runs, DIR/RECIPE-sSEED; missing ones are trained there "

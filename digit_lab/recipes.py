@@ -323,5 +323,6 @@ def ship_ensemble(specs:list, # trained models: `digit-lab train` run folders (c
     info = dict(test_accuracy=round(accuracy(ens, x_test, y_test), 2), styles_accuracy=round(styles_accuracy(ens), 2),
                 members=members, epochs=same("epochs"), train_seconds=round(sum(e["train_seconds"] for e in entries), 1),
                 device=same("device"), precision=same("precision"), machine=same("machine"),
-                command=" && ".join(e["command"] for e in entries) + f" && ship_ensemble({[str(s) for s in specs]})")
+                command=" && ".join(e["command"] for e in entries) + f" && ship_ensemble({[str(s) for s in specs]}"
+                + (f", shifts={ens.shifts})" if ens.shifts != ((0, 0),) else ")"))
     return save_pretrained(ens, name, ENSEMBLE_ARCH, weights_dir, **info)
