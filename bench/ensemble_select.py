@@ -82,13 +82,16 @@ def main(argv=None):
     p.add_argument("--ship", metavar="NAME", help="ship the chosen ensemble under this name (`digit_lab.recipes.ship_ensemble`)")
     R.data_option(p)
     a = R.parse(p, argv)
+    from digit_lab.recipes import RECIPES
+    recipes = a.recipes.split(",")
+    if any(r not in RECIPES for r in recipes): p.error(f"--recipes {a.recipes}: choose from {', '.join(RECIPES)}")
+    if a.ship and a.quick: p.error("--ship with --quick would ship a smoke-run ensemble; leave out one of them")
     import torch
     from digit_lab.data import mnist_floats
     from digit_lab.evaluate import calibrate, calibration_set, get_logits
     from digit_lab.hub import Ensemble, load_model
-    from digit_lab.recipes import get_recipe, train_recipe
+    from digit_lab.recipes import train_recipe
     from digit_lab.train import split_valid
-    recipes = [get_recipe(r) and r for r in a.recipes.split(",")]
     runs_dir = a.runs or Path(tempfile.mkdtemp(prefix="ensemble-select-"))
     folders = [runs_dir / f"{r}-s{s}" for r in recipes for s in a.seeds]
     calib = None
@@ -107,7 +110,7 @@ def main(argv=None):
             calibrate(d, data=calib, write=True)
     x, y = mnist_floats(a.data)
     _, _, xv, yv = split_valid(x, y, 5000)  # the images no run trained on
-    if a.quick: xv, yv = xv[:1000], yv[:1000]
+    if a.quick: xv, yv = xv[:1000], yv[:1000]  # a smoke run: its runs held out part of a 3,000-image subset, not these
     xt, yt = mnist_floats(a.data, train=False)
     models = {d.name: load_model(d)[0] for d in folders}  # calibrated
     metrics = {d.name: json.loads((d / "metrics.json").read_text()) for d in folders}
