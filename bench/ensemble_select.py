@@ -18,7 +18,7 @@ A run joins only while the members' times for one image, measured one by one, ad
 Probabilities are averaged with equal weights. Only then is the chosen ensemble measured on the MNIST test set; the
 test accuracy of each greedy step is printed too, and chose nothing.
 """
-import json, statistics, sys, tempfile, time
+import json, sys, tempfile
 from pathlib import Path
 import _results as R
 from digit_lab.hub import ONE_PIXEL_SHIFTS
@@ -26,17 +26,11 @@ from digit_lab.hub import ONE_PIXEL_SHIFTS
 SHIFTS = {"none": ((0, 0),), "shifts": ONE_PIXEL_SHIFTS}  # the views of each image averaged: (down, right) pixels
 
 
-def forward_ms(model, reps:int=200, views:int=1) -> float:
-    "Median milliseconds of one image (`views` images) through `model` (float32, inference mode, one thread like `DigitPredictor`)."
+def forward_ms(model, views:int=1) -> float:
+    "Milliseconds of one image (as `views` images) through `model`: float32, inference mode, one thread like `DigitPredictor`."
     import torch
-    x, times, threads = torch.rand(views, 1, 28, 28), [], torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.inference_mode():
-            for i in range(reps + 20):
-                t = time.perf_counter(); model(x); times.append(time.perf_counter() - t)
-    finally: torch.set_num_threads(threads)
-    return statistics.median(times[20:]) * 1e3
+    from digit_lab.timing import latency_ms
+    with torch.inference_mode(): return latency_ms(model, torch.rand(views, 1, 28, 28), num_threads=1)
 
 
 def view_logprobs(model, x, shifts) -> "torch.Tensor":
@@ -122,7 +116,7 @@ def main(argv=None):
     lp_test = {n: view_logprobs(m, xt, ONE_PIXEL_SHIFTS) for n, m in models.items()}
     paths = {}
     for views, shifts in SHIFTS.items():
-        cost = {n: forward_ms(m, 100, len(shifts)) for n, m in models.items()}  # what each member adds to one image
+        cost = {n: forward_ms(m, len(shifts)) for n, m in models.items()}  # what each member adds to one image
         path = greedy({n: lp[:len(shifts)] for n, lp in lp_valid.items()}, yv, a.max_members, cost, a.budget_ms)
         if path: paths[views] = (path, forward_ms(Ensemble([models[n] for n in path[-1][0]], shifts=shifts).eval()))
     if not paths: sys.exit(f"no run reads one image within {a.budget_ms} ms on this CPU: raise --budget-ms")

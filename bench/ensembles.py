@@ -11,21 +11,18 @@ held-out data (`digit_lab.evaluate.calibration_set`) like the shipped models, an
 accuracy, how many test images all its members misread, and how long one image takes through it on this CPU.
 The test accuracy is reported; it did not choose the members.
 """
-import json, statistics, sys, tempfile, time
+import json, sys, tempfile
 from pathlib import Path
 import _results as R
 
 RECIPES = ("best", "strided")
 
 
-def forward_ms(model, reps:int=200) -> float:
-    "Median milliseconds of one image through `model` (float32, inference mode), after a warm-up."
+def forward_ms(model) -> float:
+    "Milliseconds of one image through `model` (float32, inference mode), with `digit_lab.timing.latency_ms`."
     import torch
-    x, times = torch.rand(1, 1, 28, 28), []
-    with torch.inference_mode():
-        for i in range(reps + 20):
-            t = time.perf_counter(); model(x); times.append(time.perf_counter() - t)
-    return statistics.median(times[20:]) * 1e3
+    from digit_lab.timing import latency_ms
+    with torch.inference_mode(): return latency_ms(model, torch.rand(1, 1, 28, 28))
 
 
 def main(argv=None):
