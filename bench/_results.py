@@ -161,7 +161,8 @@ def report(a:argparse.Namespace, # from `parse`
                summary=summary, figures=figures or {}, runs=runs)
     res["table"] = render(res)
     m = res["machine"]
-    print(f"\n{m['name']}, AMX: {'yes' if m['amx'] else 'no'}, bfloat16 hardware: {'yes' if m.get('bf16') else 'no'}, torch threads {m['torch_threads']}"
+    from digit_lab.device import cpu_features
+    print(f"\n{m['name']}, {cpu_features(m)}, torch threads {m['torch_threads']}"
           f"{' (QUICK run: not timing evidence)' if a.quick else ''}\n\n{res['table']}")
     if notes: print(f"\n{notes}")
     if not a.no_results:

@@ -16,7 +16,11 @@ dozen errors):
   averaged), by doing the selection both ways and keeping the lower loss.
 A run joins only while the members' times for one image, measured one by one, add up to at most `--budget-ms`.
 Probabilities are averaged with equal weights. Only then is the chosen ensemble measured on the MNIST test set; the
-test accuracy of each greedy step is printed too, and chose nothing.
+test accuracy of each greedy step is printed too, and chose nothing. Also reported, never used to choose: the chosen
+ensemble's accuracy on drawn styles (`digit_lab.recipes.styles_accuracy`); how many test images all runs of the pool,
+or most of them, misread one by one; and the fewest test errors of any equal-weight subset of the pool, found by trying
+every subset on the test set itself: not a fair result, but a bound on what any choice of members from this pool
+could reach.
 """
 import json, sys, tempfile
 from pathlib import Path
@@ -61,6 +65,19 @@ def greedy(lp:dict, y, max_members:int, cost:dict, budget:float) -> list:
         if path and loss >= path[-1][1]: break
         chosen.append(run); path.append((list(chosen), loss))
     return path
+
+
+def fewest_errors(probs:dict, y, most_runs:int=20) -> tuple:
+    """The fewest errors of any equal-weight subset of the runs, and that subset (None beyond `most_runs` runs).
+    Chosen on `y` itself, so a bound on what choosing members from this pool can reach, not a result."""
+    import itertools, torch
+    names = list(probs)
+    if len(names) > most_runs: return None, None
+    p = torch.stack([probs[n] for n in names])  # [runs, N, 10]
+    some_wrong = (p.argmax(2) != y).any(0)  # where every run is right, so is any average of them: skip those images
+    p, y = p[:, some_wrong], y[some_wrong]
+    return min((int((p[list(s)].sum(0).argmax(1) != y).sum()), [names[i] for i in s])
+               for k in range(1, len(names) + 1) for s in itertools.combinations(range(len(names)), k))
 
 
 def main(argv=None):
@@ -137,9 +154,16 @@ def main(argv=None):
             ("forward_ms", "one image (ms)"), ("chosen", "chosen"),
             ("test_errors", f"test errors (of {len(yt):,}), reported"), ("test_accuracy", "test accuracy (%), reported")]
     chosen_members = paths[chosen_views][0][-1][0]
+    from digit_lab.recipes import styles_accuracy
+    chosen_ens = Ensemble([models[n] for n in chosen_members], shifts=SHIFTS[chosen_views]).eval()
+    wrong = torch.stack([lp[0].argmax(1) != yt for lp in lp_test.values()])  # [runs, test images]: each run alone, one view
     figures = dict(test_accuracy=chosen["test_accuracy"], test_errors=chosen["test_errors"], members=chosen["members"],
                    views=len(SHIFTS[chosen_views]), forward_ms=chosen["forward_ms"], valid_errors=chosen["valid_errors"],
-                   chosen_runs=chosen_members)
+                   chosen_runs=chosen_members, valid_nll=chosen["valid_nll"],
+                   styles_accuracy=round(styles_accuracy(chosen_ens, n=200 if a.quick else 2000), 2),  # drawn styles, reported
+                   pool_runs=len(models), test_misread_by_all=int(wrong.all(0).sum()),
+                   test_misread_by_most=int((wrong.sum(0) > len(models) / 2).sum()))  # what averaging these runs seldom overturns
+    figures["test_best_subset_errors"], figures["test_best_subset"] = fewest_errors({n: lp[0].exp() for n, lp in lp_test.items()}, yt)
     settings = dict(recipes=recipes, seeds=a.seeds, epochs=a.epochs, max_members=a.max_members, budget_ms=a.budget_ms,
                     runs=R._shown(runs_dir), shifts={k: [list(s) for s in v] for k, v in SHIFTS.items()})
     R.report(a, runs, summary, cols, figures, settings=settings,

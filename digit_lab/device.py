@@ -10,7 +10,7 @@ import torch
 
 # %% auto #0
 __all__ = ['DEVICES', 'AMP_ENV', 'AMP_CHOICES', 'pick_device', 'cpu_has_amx', 'cpu_has_bf16', 'amp_dtype', 'precision_name',
-           'machine_name', 'peak_rss_mb', 'keep_freed_memory']
+           'machine_name', 'cpu_features', 'peak_rss_mb', 'keep_freed_memory']
 
 # %% ../nbs/04_device.ipynb #e606eac9
 DEVICES = "auto, cpu, cuda, cuda:N or mps"
@@ -86,6 +86,11 @@ def machine_name() -> str:
             if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
     except OSError: pass
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, torch {torch.__version__.split('+')[0]}"
+
+def cpu_features(machine:dict) -> str: # a results file's `machine`: its `amx` flag and, in newer files, `bf16`
+    "How a measurement names the CPU's 16-bit hardware, for example 'AMX: no, bfloat16 hardware: yes'."
+    amx = f"AMX: {'yes' if machine['amx'] else 'no'}"
+    return amx + (f", bfloat16 hardware: {'yes' if machine['bf16'] else 'no'}" if "bf16" in machine else "")
 
 def peak_rss_mb() -> float:
     "Peak resident memory of this process so far, in MB (`resource.getrusage`; Unix)."
