@@ -101,7 +101,7 @@ def main(argv=None):
     from digit_lab.data import mnist_floats
     from digit_lab.evaluate import calibrate, calibration_set, get_logits
     from digit_lab.hub import Ensemble, load_model
-    from digit_lab.recipes import train_recipe
+    from digit_lab.recipes import styles_accuracy, train_recipe
     from digit_lab.train import split_valid
     runs_dir = a.runs or Path(tempfile.mkdtemp(prefix="ensemble-select-"))
     folders = [runs_dir / f"{r}-s{s}" for r in recipes for s in a.seeds]
@@ -154,7 +154,6 @@ def main(argv=None):
             ("forward_ms", "one image (ms)"), ("chosen", "chosen"),
             ("test_errors", f"test errors (of {len(yt):,}), reported"), ("test_accuracy", "test accuracy (%), reported")]
     chosen_members = paths[chosen_views][0][-1][0]
-    from digit_lab.recipes import styles_accuracy
     chosen_ens = Ensemble([models[n] for n in chosen_members], shifts=SHIFTS[chosen_views]).eval()
     wrong = torch.stack([lp[0].argmax(1) != yt for lp in lp_test.values()])  # [runs, test images]: each run alone, one view
     figures = dict(test_accuracy=chosen["test_accuracy"], test_errors=chosen["test_errors"], members=chosen["members"],
